@@ -1,0 +1,713 @@
+package mailing
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"github.com/sony/gobreaker/v2"
+	"golang.org/x/time/rate"
+)
+
+// EngineConfig tunes an Engine. The zero value of every field means its
+// documented default.
+type EngineConfig struct {
+	// Name identifies this engine instance in leases; it must differ between
+	// processes sharing a database. Default: host-pid-random.
+	Name string
+	// Workers is the number of concurrent sends. Default 16.
+	Workers int
+	// ClaimBatch is how many deliveries are leased at a time. Default 256.
+	ClaimBatch int
+	// Lease is how long a claim lasts before another engine may take the
+	// deliveries over. It must comfortably exceed the time to send a batch.
+	// Default 5 minutes.
+	Lease time.Duration
+	// SendTimeout bounds one send. A pass cancelled mid-way lets sends in
+	// flight finish within this time and records them. Default 60 s.
+	SendTimeout time.Duration
+	// MaxAttempts is how many temporary failures a delivery may have before
+	// it is failed for good. Default 5.
+	MaxAttempts int
+	// RetryInitial and RetryMax bound the capped exponential backoff between
+	// attempts (doubling, with 20% jitter). Defaults 1 minute and 1 hour.
+	RetryInitial, RetryMax time.Duration
+	// ResendUnknown makes a send whose outcome is unknown (connection lost
+	// after the body) be retried like a temporary failure. Default false:
+	// the server may have accepted it, and a duplicate is worse.
+	ResendUnknown bool
+	// RatePerSecond limits sends to the SMTP server (token bucket, burst
+	// RateBurst, default burst 1). 0 means unlimited.
+	RatePerSecond float64
+	RateBurst     int
+	// RatePerHour limits sends per hour (token bucket refilling evenly over
+	// the hour, burst of the whole hour's allowance). 0 means unlimited.
+	RatePerHour int
+	// BreakerFailures is how many consecutive connection-level failures open
+	// the circuit breaker. Default 5.
+	BreakerFailures int
+	// BreakerCooldown is how long the breaker stays open before it lets one
+	// probe through. Default 30 s.
+	BreakerCooldown time.Duration
+	// From and FromName are the sender of every message.
+	From, FromName string
+	// UnsubscribeURL, when set, gives the one-click unsubscribe link of a
+	// delivery (List-Unsubscribe).
+	UnsubscribeURL func(Delivery) string
+	// OnResult, when set, is called after every attempt is recorded (for a
+	// progress bar). It must be quick and safe for concurrent use.
+	OnResult func(Delivery, Attempt, DeliveryState)
+	// Logger receives the engine's log; default slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *EngineConfig) setDefaults() {
+	if c.Name == "" {
+		host, _ := os.Hostname()
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		c.Name = host + "-" + strconv.Itoa(os.Getpid()) + "-" + hex.EncodeToString(b[:])
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defd := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.Workers, 16)
+	def(&c.ClaimBatch, 256)
+	def(&c.MaxAttempts, 5)
+	def(&c.BreakerFailures, 5)
+	def(&c.RateBurst, 1)
+	defd(&c.Lease, 5*time.Minute)
+	defd(&c.SendTimeout, time.Minute)
+	defd(&c.RetryInitial, time.Minute)
+	defd(&c.RetryMax, time.Hour)
+	defd(&c.BreakerCooldown, 30*time.Second)
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Summary counts what one pass did.
+type Summary struct {
+	Runs     int `json:"runs"`     // runs opened
+	Sent     int `json:"sent"`     // delivered
+	Failed   int `json:"failed"`   // failed for good (5xx, or out of attempts)
+	Retried  int `json:"retried"`  // failed temporarily; retried later
+	Unknown  int `json:"unknown"`  // lost after the body (or a dead engine's sends found)
+	Deferred int `json:"deferred"` // leased but left untried (cancelled, or breaker open)
+	// BreakerOpen says the pass stopped early because the SMTP server is
+	// failing; the deferred deliveries wait for a later pass.
+	BreakerOpen bool `json:"breaker_open"`
+}
+
+// Add adds o's counts to s.
+func (s *Summary) Add(o Summary) {
+	s.Runs += o.Runs
+	s.Sent += o.Sent
+	s.Failed += o.Failed
+	s.Retried += o.Retried
+	s.Unknown += o.Unknown
+	s.Deferred += o.Deferred
+	s.BreakerOpen = s.BreakerOpen || o.BreakerOpen
+}
+
+func (s Summary) String() string {
+	out := fmt.Sprintf("sent %d, failed %d, retried later %d, unknown %d", s.Sent, s.Failed, s.Retried, s.Unknown)
+	if s.Deferred > 0 {
+		out += fmt.Sprintf(", deferred %d", s.Deferred)
+	}
+	if s.BreakerOpen {
+		out += " (SMTP server failing: circuit breaker open)"
+	}
+	return out
+}
+
+// ErrMailingOver is returned by SendNow for a mailing with no run to send:
+// not started yet, ended, or disabled.
+var ErrMailingOver = errors.New("mailing: nothing to send now")
+
+// Engine sends mailings: it opens the runs that are due in the ledger,
+// leases their deliveries, sends them through a bounded pool of workers,
+// and records every attempt. Several engines (in one process or many) may
+// share one Store: the ledger makes every client get a run at most once.
+//
+// Catch-up policy: after downtime only the latest missed run of a mailing is
+// sent, once; runs missed before it are skipped, and nothing is sent after
+// the mailing's end.
+//
+// Outcomes: 2xx is sent; 4xx and network errors before the body are retried
+// with capped exponential backoff up to MaxAttempts; 5xx fails at once; a
+// connection lost after the body is unknown and not resent (ResendUnknown
+// changes that). A circuit breaker stops a pass when the server keeps
+// failing at the connection level, and token buckets pace the sends. The
+// engine never sleeps on the wall clock: its time comes from the Clock.
+type Engine struct {
+	store   Store
+	mailer  Mailer
+	clock   Clock
+	cfg     EngineConfig
+	log     *slog.Logger
+	breaker *gobreaker.TwoStepCircuitBreaker[struct{}]
+	limits  []*rate.Limiter
+}
+
+// NewEngine returns an engine sending through mailer. A nil clock means
+// SystemClock.
+func NewEngine(store Store, mailer Mailer, clock Clock, cfg EngineConfig) *Engine {
+	cfg.setDefaults()
+	if clock == nil {
+		clock = SystemClock{}
+	}
+	e := &Engine{store: store, mailer: mailer, clock: clock, cfg: cfg, log: cfg.Logger}
+	e.breaker = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:        "smtp",
+		MaxRequests: 1,
+		Timeout:     cfg.BreakerCooldown,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= uint32(cfg.BreakerFailures) },
+		OnStateChange: func(_ string, from, to gobreaker.State) {
+			e.log.Warn("smtp circuit breaker", "from", from.String(), "to", to.String())
+		},
+	})
+	if cfg.RatePerSecond > 0 {
+		e.limits = append(e.limits, rate.NewLimiter(rate.Limit(cfg.RatePerSecond), cfg.RateBurst))
+	}
+	if cfg.RatePerHour > 0 {
+		e.limits = append(e.limits, rate.NewLimiter(rate.Limit(float64(cfg.RatePerHour)/3600), cfg.RatePerHour))
+	}
+	return e
+}
+
+// Config returns the engine's configuration with defaults filled in.
+func (e *Engine) Config() EngineConfig { return e.cfg }
+
+// BreakerState reports the circuit breaker's state: "closed", "half-open" or "open".
+func (e *Engine) BreakerState() string { return e.breaker.State().String() }
+
+// RunDue makes one synchronous pass: it marks sends of dead engines
+// unknown, opens the run due now of every due mailing, and sends every
+// pending delivery that is due, until none is left. When ctx ends it stops
+// starting sends, lets those in flight finish, records them, and returns
+// ctx's error with the summary so far.
+func (e *Engine) RunDue(ctx context.Context) (Summary, error) {
+	var sum Summary
+	now := e.clock.Now()
+	n, err := e.store.ExpireSending(ctx, now)
+	if err != nil {
+		return sum, fmt.Errorf("mailing: expire stale sends: %w", err)
+	}
+	sum.Unknown += n
+	due, err := e.store.DueMailings(ctx, now, 0)
+	if err != nil {
+		return sum, fmt.Errorf("mailing: due mailings: %w", err)
+	}
+	for _, m := range due {
+		opened, err := e.openRun(ctx, m, now)
+		if err != nil {
+			return sum, err
+		}
+		if opened {
+			sum.Runs++
+		}
+	}
+	err = e.deliver(ctx, 0, &sum)
+	return sum, err
+}
+
+// openRun opens the run of m due at now and moves its NextRun on. It
+// reports whether this engine opened it (another engine may have).
+func (e *Engine) openRun(ctx context.Context, m Mailing, now time.Time) (bool, error) {
+	plan := RunPlan{MailingID: m.ID, Expect: m.NextRun, Now: now}
+	run, ok := m.RunDue(now)
+	if ok && !now.After(m.End) {
+		plan.RunAt = run
+		plan.Next, _ = m.RunAfter(now)
+	} // else: over; a zero RunAt only clears NextRun
+	created, err := e.store.OpenRun(ctx, plan)
+	switch {
+	case errors.Is(err, ErrConflict), errors.Is(err, ErrNotFound):
+		return false, nil // another engine opened it, or it was changed or deleted meanwhile
+	case err != nil:
+		return false, fmt.Errorf("mailing: open run of mailing %d: %w", m.ID, err)
+	}
+	if plan.RunAt.IsZero() {
+		return false, nil
+	}
+	e.log.Info("run opened", "mailing", m.ID, "run", plan.RunAt, "deliveries", created, "next", plan.Next)
+	return true, nil
+}
+
+// SendNow sends one mailing's current run at once: it opens the run if it
+// is not open yet (adding any client missing from it) and sends its pending
+// deliveries. ErrMailingOver when the mailing has no current run
+// (ErrNotFound when it does not exist).
+func (e *Engine) SendNow(ctx context.Context, mailingID int64) (Summary, error) {
+	var sum Summary
+	m, err := e.store.GetMailing(ctx, mailingID)
+	if err != nil {
+		return sum, err
+	}
+	now := e.clock.Now()
+	if n, err := e.store.ExpireSending(ctx, now); err != nil {
+		return sum, fmt.Errorf("mailing: expire stale sends: %w", err)
+	} else {
+		sum.Unknown += n
+	}
+	run, ok := m.RunDue(now)
+	switch {
+	case !m.Enabled:
+		return sum, fmt.Errorf("%w: mailing %d is disabled", ErrMailingOver, m.ID)
+	case !ok:
+		return sum, fmt.Errorf("%w: mailing %d starts at %s", ErrMailingOver, m.ID, m.Start.Format(time.RFC3339))
+	case now.After(m.End):
+		return sum, fmt.Errorf("%w: mailing %d ended at %s", ErrMailingOver, m.ID, m.End.Format(time.RFC3339))
+	}
+	next := m.NextRun
+	if next.IsZero() || !next.After(now) {
+		next, _ = m.RunAfter(now)
+	}
+	if _, err := e.store.OpenRun(ctx, RunPlan{MailingID: m.ID, RunAt: run, Expect: m.NextRun, Next: next, Now: now}); err != nil && !errors.Is(err, ErrConflict) {
+		return sum, fmt.Errorf("mailing: open run of mailing %d: %w", m.ID, err)
+	}
+	sum.Runs++
+	err = e.deliver(ctx, m.ID, &sum)
+	return sum, err
+}
+
+// prepared is a mailing's parsed message, shared by a pass's workers.
+type prepared struct {
+	tmpl *Template
+	err  error // the message cannot be rendered: its deliveries fail
+}
+
+// pass is the state of one delivery pass.
+type pass struct {
+	e         *Engine
+	mailingID int64
+
+	mu       sync.Mutex
+	prep     map[int64]prepared // by mailing id
+	sum      *Summary
+	err      error // the first store error
+	stop     atomic.Bool
+	deferred []int64 // leased deliveries left untried
+
+	starts  chan startReq
+	results chan Result
+}
+
+type startReq struct {
+	id int64
+	ok chan bool
+}
+
+// deliver sends pending deliveries (of one mailing, or all) until none is
+// left, ctx ends, or the breaker opens.
+func (e *Engine) deliver(ctx context.Context, mailingID int64, sum *Summary) error {
+	p := &pass{
+		e: e, mailingID: mailingID, prep: map[int64]prepared{}, sum: sum,
+		starts:  make(chan startReq, e.cfg.Workers),
+		results: make(chan Result, e.cfg.Workers),
+	}
+	queue := make(chan Delivery, e.cfg.ClaimBatch)
+	committed := make(chan struct{})
+	go func() { p.commitLoop(ctx, p.starts, p.results); close(committed) }()
+
+	var workers sync.WaitGroup
+	for range e.cfg.Workers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for d := range queue {
+				p.work(ctx, d)
+			}
+		}()
+	}
+
+	for !p.stop.Load() && ctx.Err() == nil {
+		batch, err := e.store.ClaimDeliveries(ctx, ClaimRequest{
+			Owner: e.cfg.Name, Now: e.clock.Now(), Lease: e.cfg.Lease, Limit: e.cfg.ClaimBatch, MailingID: mailingID,
+		})
+		if err != nil {
+			if ctx.Err() == nil {
+				p.fail(fmt.Errorf("mailing: claim deliveries: %w", err))
+			}
+			break
+		}
+		if len(batch) == 0 {
+			break
+		}
+		for _, d := range batch {
+			queue <- d // workers defer what they may no longer send
+		}
+	}
+	close(queue)
+	workers.Wait()
+	close(p.starts)
+	<-committed
+
+	if len(p.deferred) > 0 {
+		rctx, cancel := p.storeCtx(ctx)
+		if err := e.store.ReleaseDeliveries(rctx, e.cfg.Name, p.deferred); err != nil {
+			p.fail(fmt.Errorf("mailing: release deliveries: %w", err))
+		}
+		cancel()
+		sum.Deferred += len(p.deferred)
+	}
+	if p.err != nil {
+		return p.err
+	}
+	return ctx.Err()
+}
+
+func (p *pass) fail(err error) {
+	p.mu.Lock()
+	if p.err == nil {
+		p.err = err
+		p.e.log.Error("delivery pass stopped", "err", err)
+	}
+	p.mu.Unlock()
+	p.stop.Store(true)
+}
+
+func (p *pass) postpone(d Delivery) {
+	p.mu.Lock()
+	p.deferred = append(p.deferred, d.ID)
+	p.mu.Unlock()
+}
+
+// storeCtx is the context for ledger writes: they must happen even when the
+// pass was cancelled, or an attempt would be lost.
+func (p *pass) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), p.e.cfg.SendTimeout)
+}
+
+// work takes one leased delivery through rate limit, breaker, start, send
+// and result.
+func (p *pass) work(ctx context.Context, d Delivery) {
+	e := p.e
+	if p.stop.Load() || ctx.Err() != nil {
+		p.postpone(d)
+		return
+	}
+	if err := e.wait(ctx); err != nil {
+		p.postpone(d)
+		return
+	}
+	prep, err := p.prepare(ctx, d.MailingID)
+	if err != nil {
+		if !errors.Is(err, ErrNotFound) { // a deleted mailing took its ledger along
+			p.fail(err)
+			p.postpone(d)
+		}
+		return
+	}
+	done, err := e.breaker.Allow()
+	if err != nil { // open, or half-open with its probe under way
+		p.mu.Lock()
+		p.sum.BreakerOpen = true
+		p.mu.Unlock()
+		p.stop.Store(true)
+		p.postpone(d)
+		return
+	}
+	if !p.start(d.ID) {
+		done(true) // nothing was tried
+		return
+	}
+	d.Attempts++
+	res := p.send(ctx, d, prep)
+	done(!breakerFailure(res.Attempt))
+	p.results <- res
+}
+
+// breakerFailure says whether an attempt shows the server itself failing
+// (no connection, timeouts, 421) rather than refusing one message.
+func breakerFailure(a Attempt) bool {
+	switch a.Outcome {
+	case OutcomeUnknown:
+		return true
+	case OutcomeTemporary:
+		return a.Code == 0 || a.Code == 421
+	}
+	return false
+}
+
+// wait takes a token from every rate limit, waiting on the engine's clock;
+// the wait ends at once when ctx does.
+func (e *Engine) wait(ctx context.Context) error {
+	for _, l := range e.limits {
+		now := e.clock.Now()
+		r := l.ReserveN(now, 1)
+		if !r.OK() {
+			return fmt.Errorf("mailing: rate limit burst is below 1")
+		}
+		d := r.DelayFrom(now)
+		if d <= 0 {
+			continue
+		}
+		var after <-chan time.Time
+		if tc, ok := e.clock.(timerClock); ok {
+			after = tc.After(d)
+		} else {
+			after = time.After(d)
+		}
+		select {
+		case <-after:
+		case <-ctx.Done():
+			r.CancelAt(e.clock.Now())
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+func (p *pass) prepare(ctx context.Context, mailingID int64) (prepared, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pr, ok := p.prep[mailingID]; ok {
+		return pr, nil
+	}
+	m, err := p.e.store.GetMailing(ctx, mailingID)
+	if err != nil {
+		return prepared{}, err
+	}
+	msg, err := p.e.store.GetMessage(ctx, m.MessageID)
+	if err != nil {
+		return prepared{}, err
+	}
+	t, err := ParseTemplate(msg)
+	pr := prepared{tmpl: t, err: err}
+	p.prep[mailingID] = pr
+	return pr, nil
+}
+
+// start asks the committer to move d to sending and waits for the answer.
+func (p *pass) start(id int64) bool {
+	ok := make(chan bool, 1)
+	p.starts <- startReq{id: id, ok: ok}
+	return <-ok
+}
+
+// send renders and sends d and turns the outcome into a Result.
+func (p *pass) send(ctx context.Context, d Delivery, prep prepared) Result {
+	e := p.e
+	at := e.clock.Now()
+	a := Attempt{DeliveryID: d.ID, MailingID: d.MailingID, ClientID: d.ClientID, RunAt: d.RunAt, At: at}
+	var reply Reply
+	err := prep.err
+	if err == nil {
+		var env Envelope
+		env, err = e.envelope(d, prep.tmpl)
+		if err == nil {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.SendTimeout)
+			reply, err = e.mailer.Send(sctx, env)
+			cancel()
+		} else {
+			err = &SendError{Kind: Permanent, Text: "the message cannot be rendered: " + err.Error(), Err: err}
+		}
+	} else {
+		err = &SendError{Kind: Permanent, Text: "the message cannot be rendered: " + err.Error(), Err: err}
+	}
+	a.Duration = e.clock.Now().Sub(at)
+	if err == nil {
+		a.Outcome, a.Code, a.Response = OutcomeSent, reply.Code, reply.Text
+		return Result{Attempt: a, State: DeliverySent}
+	}
+	se := AsSendError(err)
+	a.Outcome, a.Code, a.Response = se.Kind.Outcome(), se.Code, se.Error()
+	switch {
+	case se.Kind == Permanent:
+		return Result{Attempt: a, State: DeliveryFailed}
+	case se.Kind == Unknown && !e.cfg.ResendUnknown:
+		return Result{Attempt: a, State: DeliveryUnknown}
+	case d.Attempts >= e.cfg.MaxAttempts:
+		a.Response = fmt.Sprintf("%s (gave up after %d attempts)", a.Response, d.Attempts)
+		return Result{Attempt: a, State: DeliveryFailed}
+	}
+	return Result{Attempt: a, State: DeliveryPending, NextAttemptAt: at.Add(e.retryDelay(d.Attempts))}
+}
+
+// retryDelay is the backoff before attempt n+1, after n attempts.
+func (e *Engine) retryDelay(n int) time.Duration {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = e.cfg.RetryInitial
+	b.MaxInterval = e.cfg.RetryMax
+	b.Multiplier = 2
+	b.RandomizationFactor = 0.2
+	d := b.NextBackOff()
+	for i := 1; i < n; i++ {
+		d = b.NextBackOff()
+	}
+	return d
+}
+
+func (e *Engine) envelope(d Delivery, t *Template) (Envelope, error) {
+	subject, body, err := t.Render(Recipient{Name: d.Name, Email: d.Email})
+	if err != nil {
+		return Envelope{}, err
+	}
+	env := Envelope{
+		From: e.cfg.From, FromName: e.cfg.FromName,
+		To: d.Email, ToName: d.Name,
+		Subject: subject, HTML: body,
+		Headers: map[string]string{"X-Skychimp-Delivery": strconv.FormatInt(d.ID, 10)},
+	}
+	if e.cfg.UnsubscribeURL != nil {
+		env.ListUnsubscribe = e.cfg.UnsubscribeURL(d)
+	}
+	return env, nil
+}
+
+// commitLoop group-commits starts and results: each round writes every
+// result that arrived in one transaction, then starts every delivery asked
+// for in another, so the ledger costs a few transactions per round of
+// Workers sends rather than per message. It returns once starts is closed
+// (every worker is done) and every result is written.
+func (p *pass) commitLoop(ctx context.Context, starts <-chan startReq, results <-chan Result) {
+	var sb []startReq
+	var rb []Result
+	take := func(r startReq, ok bool) {
+		if ok {
+			sb = append(sb, r)
+		} else {
+			starts = nil
+		}
+	}
+	for starts != nil {
+		select { // block for the first item, then take whatever else is ready
+		case r, ok := <-starts:
+			take(r, ok)
+		case res := <-results:
+			rb = append(rb, res)
+		}
+	drain:
+		for {
+			select {
+			case r, ok := <-starts:
+				take(r, ok)
+				if !ok {
+					break drain
+				}
+			case res := <-results:
+				rb = append(rb, res)
+			default:
+				break drain
+			}
+		}
+		if len(rb) > 0 {
+			p.finish(ctx, rb)
+			rb = rb[:0]
+		}
+		if len(sb) > 0 {
+			p.startBatch(ctx, sb)
+			sb = sb[:0]
+		}
+	}
+	// Every worker has returned, so every result is buffered.
+	for {
+		select {
+		case res := <-results:
+			rb = append(rb, res)
+		default:
+			if len(rb) > 0 {
+				p.finish(ctx, rb)
+			}
+			return
+		}
+	}
+}
+
+func (p *pass) startBatch(ctx context.Context, reqs []startReq) {
+	e := p.e
+	ids := make([]int64, len(reqs))
+	for i, r := range reqs {
+		ids[i] = r.id
+	}
+	var started []int64
+	err := p.retry(ctx, "start deliveries", func(c context.Context) error {
+		var err error
+		started, err = e.store.StartDeliveries(c, e.cfg.Name, ids, e.clock.Now())
+		return err
+	})
+	ok := make(map[int64]bool, len(started))
+	for _, id := range started {
+		ok[id] = true
+	}
+	if err != nil {
+		p.fail(err)
+	}
+	for _, r := range reqs {
+		r.ok <- ok[r.id]
+		if !ok[r.id] {
+			// Not started: the mailing was disabled or has ended, or the
+			// lease was lost (releasing someone else's lease does nothing).
+			p.postpone(Delivery{ID: r.id})
+		}
+	}
+}
+
+func (p *pass) finish(ctx context.Context, results []Result) {
+	e := p.e
+	err := p.retry(ctx, "record attempts", func(c context.Context) error {
+		return e.store.FinishDeliveries(c, e.cfg.Name, results)
+	})
+	if err != nil {
+		p.fail(err)
+		return
+	}
+	p.mu.Lock()
+	for _, r := range results {
+		switch r.State {
+		case DeliverySent:
+			p.sum.Sent++
+		case DeliveryFailed:
+			p.sum.Failed++
+		case DeliveryUnknown:
+			p.sum.Unknown++
+		case DeliveryPending:
+			p.sum.Retried++
+		}
+	}
+	p.mu.Unlock()
+	if e.cfg.OnResult != nil {
+		for _, r := range results {
+			e.cfg.OnResult(Delivery{ID: r.Attempt.DeliveryID, MailingID: r.Attempt.MailingID, ClientID: r.Attempt.ClientID, RunAt: r.Attempt.RunAt}, r.Attempt, r.State)
+		}
+	}
+}
+
+// retry runs a ledger write with a few quick retries: an attempt record must
+// survive a passing database hiccup, and a pass cancelled mid-way still
+// writes what it did.
+func (p *pass) retry(ctx context.Context, what string, fn func(context.Context) error) error {
+	sctx, cancel := p.storeCtx(ctx)
+	defer cancel()
+	_, err := backoff.Retry(sctx, func() (struct{}, error) {
+		err := fn(sctx)
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid) {
+			return struct{}{}, backoff.Permanent(err)
+		}
+		return struct{}{}, err
+	}, backoff.WithBackOff(&backoff.ExponentialBackOff{
+		InitialInterval: 50 * time.Millisecond, RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: 2 * time.Second,
+	}), backoff.WithMaxTries(5))
+	if err != nil {
+		return fmt.Errorf("mailing: %s: %w", what, err)
+	}
+	return nil
+}
