@@ -180,7 +180,9 @@ type Ledger interface {
 	// client in the mailing's client set for p.RunAt (rows that already exist
 	// are left alone: the ledger is idempotent), and moves the mailing's
 	// NextRun from p.Expect to p.Next. It returns the number of rows created.
-	// ErrConflict when NextRun no longer equals p.Expect; ErrNotFound.
+	// A zero p.RunAt creates no rows and only moves NextRun (a mailing that
+	// ended while no engine ran). ErrConflict when NextRun no longer equals
+	// p.Expect; ErrNotFound.
 	OpenRun(ctx context.Context, p RunPlan) (int, error)
 	// ClaimDeliveries leases up to r.Limit pending deliveries that are due
 	// (NextAttemptAt not after r.Now) and not leased by anyone else (no
@@ -190,8 +192,10 @@ type Ledger interface {
 	ClaimDeliveries(ctx context.Context, r ClaimRequest) ([]Delivery, error)
 	// StartDeliveries moves the given deliveries, leased by owner, from
 	// pending to sending, in one transaction, and returns the ids it moved:
-	// a delivery whose lease was lost (expired and taken by another owner) is
-	// left out and must not be sent. It also counts the attempt.
+	// a delivery whose lease was lost (expired and taken by another owner),
+	// or whose mailing has since been disabled or has ended (End before now),
+	// is left out, stays pending, and must not be sent. It also counts the
+	// attempt.
 	StartDeliveries(ctx context.Context, owner string, ids []int64, now time.Time) ([]int64, error)
 	// FinishDeliveries records every result's attempt and moves its delivery
 	// from sending to the result's state, in one transaction, clearing the
