@@ -97,6 +97,7 @@ type Server struct {
 
 	mu      sync.Mutex // guards srv, stop, running, closed
 	srv     *smtp.Server
+	ln      net.Listener
 	stop    chan struct{}
 	running bool
 	closed  bool
@@ -187,7 +188,7 @@ func (s *Server) listenLocked(addr string) error {
 	if s.opts.Logger != nil {
 		srv.ErrorLog = s.opts.Logger
 	}
-	s.srv, s.stop, s.running = srv, stop, true
+	s.srv, s.ln, s.stop, s.running = srv, ln, stop, true
 	go func() { _ = srv.Serve(l) }()
 	return nil
 }
@@ -219,7 +220,12 @@ func (s *Server) stopLocked() error {
 	}
 	s.running = false
 	close(s.stop)
-	return s.srv.Close()
+	err := s.srv.Close()
+	// Close the listener ourselves too: Serve may not have registered it yet.
+	if lerr := s.ln.Close(); lerr != nil && !errors.Is(lerr, net.ErrClosed) && err == nil {
+		err = lerr
+	}
+	return err
 }
 
 // Restart listens again on the same address after Stop.
@@ -459,7 +465,8 @@ func (ss *session) apply(f Fault) error {
 		_ = c.Close()
 		return errDropped
 	case f.Code != 0:
-		return &smtp.SMTPError{Code: f.Code, EnhancedCode: smtp.EnhancedCodeNotSet, Message: textOr(f.Text, "fault "+strconv.Itoa(f.Code))}
+		ec, text := splitEnhanced(textOr(f.Text, "fault "+strconv.Itoa(f.Code)))
+		return &smtp.SMTPError{Code: f.Code, EnhancedCode: ec, Message: text}
 	}
 	return nil
 }
@@ -469,4 +476,23 @@ func textOr(text, def string) string {
 		return def
 	}
 	return text
+}
+
+// splitEnhanced takes a leading enhanced status code ("5.1.1 text") off
+// text, so that the reply does not carry two.
+func splitEnhanced(text string) (smtp.EnhancedCode, string) {
+	code, rest, ok := strings.Cut(text, " ")
+	parts := strings.Split(code, ".")
+	if !ok || len(parts) != 3 {
+		return smtp.EnhancedCodeNotSet, text
+	}
+	var ec smtp.EnhancedCode
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || n > 999 {
+			return smtp.EnhancedCodeNotSet, text
+		}
+		ec[i] = n
+	}
+	return ec, rest
 }

@@ -1,0 +1,53 @@
+package smtpmailer_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/skychimp/skychimp/internal/smtptest"
+	"github.com/skychimp/skychimp/mailing"
+	"github.com/skychimp/skychimp/mailing/smtpmailer"
+)
+
+// BenchmarkSMTPMailer sends small messages to an in-process sink server over
+// 8 pooled connections from 16 goroutines per CPU and reports msgs/s.
+func BenchmarkSMTPMailer(b *testing.B) {
+	for _, bc := range []struct {
+		name         string
+		conns        int
+		noPipelining bool
+	}{
+		{"conns=8", 8, false},
+		{"conns=1", 1, false},
+		{"conns=8/no-pipelining", 8, true},
+	} {
+		conns := bc.conns
+		b.Run(bc.name, func(b *testing.B) {
+			srv := smtptest.Start(b, smtptest.WithSink())
+			m := newMailer(b, srv, func(c *smtpmailer.Config) {
+				c.Connections, c.NoPipelining, c.SendTimeout = conns, bc.noPipelining, 30*time.Second
+			})
+			e := mailing.Envelope{
+				To: "ann@example.org", ToName: "Ann", Subject: "Weekly news",
+				HTML:            "<p>Hello Ann,</p><p>This week: <a href=\"https://example.com/a\">a story</a>.</p>",
+				ListUnsubscribe: "https://example.com/u/123",
+			}
+			b.SetParallelism(8)
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := m.Send(b.Context(), e); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+			if c := srv.Connections(); c > int64(conns) {
+				b.Errorf("server saw %d connections, pool size %d", c, conns)
+			}
+		})
+	}
+}
