@@ -252,7 +252,7 @@ func parseAddr(s string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if a.Name != "" || a.Address != strings.TrimSpace(s) {
+	if a.Name != "" || strings.ContainsAny(s, "<>") {
 		return "", errors.New("want a bare address such as name@example.com")
 	}
 	return a.Address, nil

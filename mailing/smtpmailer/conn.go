@@ -99,9 +99,9 @@ func (p phase) String() string {
 	return [...]string{"connect", "MAIL FROM", "RCPT TO", "DATA", "message body", "reply to the message body"}[p]
 }
 
-// exchange runs one mail transaction. from and to are bare addresses.
+// exchange runs one mail transaction. from and to are SMTP paths
+// ("<name@example.com>").
 func (pc *conn) exchange(from, to string, body []byte) (mailing.Reply, phase, error) {
-	from, to = "<"+from+">", "<"+to+">"
 	if pc.pipelining {
 		return pc.exchangePipelined(from, to, body)
 	}

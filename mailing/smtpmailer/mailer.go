@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	netmail "net/mail"
 	"net/textproto"
 	"os"
 	"strings"
@@ -109,8 +110,8 @@ func (m *Mailer) Send(ctx context.Context, e mailing.Envelope) (mailing.Reply, e
 	if e.From != "" {
 		from = e.From
 	}
-	from, _ = parseAddr(from) // checked by Render
-	to, _ := parseAddr(e.To)
+	from = smtpPath(from) // both checked by Render
+	to := smtpPath(e.To)
 
 	pc, err := m.acquire(ctx)
 	if err != nil {
@@ -346,4 +347,11 @@ func ctxError(ctx context.Context, ph phase, err error) *mailing.SendError {
 		wrapped = fmt.Errorf("%w (%s: %v)", ctxErr, ph, err)
 	}
 	return &mailing.SendError{Kind: kind, Text: fmt.Sprintf("%s: %v", ph, ctxErr), Err: wrapped}
+}
+
+// smtpPath turns a checked address into "<local@domain>", quoting the local
+// part where needed.
+func smtpPath(addr string) string {
+	a, _ := parseAddr(addr)
+	return (&netmail.Address{Address: a}).String()
 }

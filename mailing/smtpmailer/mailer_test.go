@@ -486,3 +486,14 @@ func TestTLS(t *testing.T) {
 		assert.Zero(t, srv.Accepted())
 	})
 }
+
+func TestSendQuotedLocalPart(t *testing.T) {
+	srv := smtptest.Start(t)
+	m := newMailer(t, srv)
+	_, err := m.Send(t.Context(), envelope(`"ann smith"@example.org`))
+	require.NoError(t, err)
+	require.Len(t, srv.Messages(), 1)
+	// The path went out quoted (the server accepted it); go-smtp reports
+	// the local part unquoted.
+	assert.Equal(t, []string{"ann smith@example.org"}, srv.Messages()[0].To)
+}
