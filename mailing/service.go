@@ -345,7 +345,7 @@ func (s *Service) ListMessages(ctx context.Context, f MessageFilter) ([]Message,
 // it is sent at once), else the first run after now; zero when disabled or
 // over.
 func initialNextRun(m Mailing, now time.Time) time.Time {
-	if !m.Enabled {
+	if !m.Enabled || m.Status(now) == StatusCompleted {
 		return time.Time{}
 	}
 	if due, ok := m.RunDue(now); ok {
