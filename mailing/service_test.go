@@ -283,3 +283,24 @@ func TestServiceErrorsDoNotLeak(t *testing.T) {
 	assert.Equal(t, strings.Replace(errMissing.Error(), fmt.Sprint(missing), fmt.Sprint(ac.ID), 1), errOther.Error(),
 		"the two errors differ only in the id")
 }
+
+func TestServiceUnsubscribe(t *testing.T) {
+	f := newFixture(t)
+	c, _, m := f.seed(t, alice)
+	c2, err := f.svc.CreateClient(as(alice), mailing.Client{Email: "second@example.com"})
+	require.NoError(t, err)
+	m.ClientIDs = []int64{c.ID, c2.ID}
+	m, err = f.svc.UpdateMailing(as(alice), m)
+	require.NoError(t, err)
+	secret := []byte("test secret")
+
+	token := mailing.UnsubscribeToken(secret, mailing.Delivery{MailingID: m.ID, ClientID: c.ID})
+	require.NoError(t, f.svc.Unsubscribe(context.Background(), secret, token))
+	got, err := f.svc.GetMailing(as(alice), m.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []int64{c2.ID}, got.ClientIDs)
+	require.NoError(t, f.svc.Unsubscribe(context.Background(), secret, token), "twice is fine")
+
+	assert.ErrorIs(t, f.svc.Unsubscribe(context.Background(), []byte("other"), token), mailing.ErrBadToken)
+	assert.ErrorIs(t, f.svc.Unsubscribe(context.Background(), secret, token[:10]), mailing.ErrBadToken)
+}
