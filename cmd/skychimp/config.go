@@ -1,0 +1,48 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"strconv"
+
+	"github.com/skychimp/skychimp/internal/app"
+)
+
+// appFlags registers the flags every service command shares; each falls
+// back to its SKYCHIMP_* environment variable.
+func appFlags(fs *flag.FlagSet, e env) func() (app.Config, error) {
+	c := app.Config{}
+	fs.StringVar(&c.DB, "db", envDefault(e, "SKYCHIMP_DB", defaultDB), "database: sqlite:PATH or mysql:DSN (env SKYCHIMP_DB)")
+	fs.StringVar(&c.SMTP, "smtp", e.getenv("SKYCHIMP_SMTP"), "SMTP server: smtp://user:pass@host:port?tls=none|starttls|tls (env SKYCHIMP_SMTP); empty writes .eml files to --outbox")
+	fs.StringVar(&c.Outbox, "outbox", envDefault(e, "SKYCHIMP_OUTBOX", "outbox"), "directory for .eml files when no SMTP server is set (env SKYCHIMP_OUTBOX)")
+	fs.StringVar(&c.From, "from", envDefault(e, "SKYCHIMP_FROM", "skychimp@localhost"), "sender address (env SKYCHIMP_FROM)")
+	fs.StringVar(&c.FromName, "from-name", envDefault(e, "SKYCHIMP_FROM_NAME", "Skychimp"), "sender name (env SKYCHIMP_FROM_NAME)")
+	fs.StringVar(&c.BaseURL, "base-url", envDefault(e, "SKYCHIMP_BASE_URL", "http://127.0.0.1:8080"), "the service's public URL, for links in emails (env SKYCHIMP_BASE_URL)")
+	fs.StringVar(&c.SecretFile, "secret-file", envDefault(e, "SKYCHIMP_SECRET_FILE", "skychimp.secret"), "file keeping the signing secret, created on first use, unless SKYCHIMP_SECRET is set")
+	workers := fs.String("workers", envDefault(e, "SKYCHIMP_WORKERS", "16"), "concurrent sends (env SKYCHIMP_WORKERS)")
+	rate := fs.String("rate", envDefault(e, "SKYCHIMP_RATE", "0"), "at most this many messages per second to the SMTP server, 0 for no limit (env SKYCHIMP_RATE)")
+	perHour := fs.String("rate-per-hour", envDefault(e, "SKYCHIMP_RATE_PER_HOUR", "0"), "at most this many messages per hour, 0 for no limit (env SKYCHIMP_RATE_PER_HOUR)")
+	return func() (app.Config, error) {
+		c.Secret = e.getenv("SKYCHIMP_SECRET")
+		var err error
+		if c.Workers, err = strconv.Atoi(*workers); err != nil || c.Workers < 1 || c.Workers > 1024 {
+			return c, usagef("--workers %q: want a whole number from 1 to 1024", *workers)
+		}
+		if c.RatePerSecond, err = strconv.ParseFloat(*rate, 64); err != nil || c.RatePerSecond < 0 {
+			return c, usagef("--rate %q: want a number of messages per second, 0 for no limit", *rate)
+		}
+		if c.RatePerHour, err = strconv.Atoi(*perHour); err != nil || c.RatePerHour < 0 {
+			return c, usagef("--rate-per-hour %q: want a whole number, 0 for no limit", *perHour)
+		}
+		return c, nil
+	}
+}
+
+// appError turns configuration errors into usage errors (exit 2).
+func appError(err error) error {
+	if errors.Is(err, app.ErrConfig) {
+		return usageError{fmt.Sprint(err)}
+	}
+	return err
+}

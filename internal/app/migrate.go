@@ -1,0 +1,60 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/skychimp/skychimp/internal/sqldb"
+	mailingsql "github.com/skychimp/skychimp/mailing/sqlstore"
+)
+
+// schema is one package's versioned migrations.
+type schema struct {
+	name    string
+	migrate func(context.Context) error
+	status  func(context.Context) (sqldb.Status, error)
+}
+
+func schemas(db *sql.DB, d sqldb.Dialect) []schema {
+	ms := mailingsql.New(db, d)
+	return []schema{
+		{"mailing", ms.Migrate, ms.MigrationStatus},
+	}
+}
+
+// MigrationReport says what Migrate did to one package's schema.
+type MigrationReport struct {
+	Schema  string
+	From    int64 // the version before
+	To      int64 // the version after
+	Applied int   // migrations applied
+}
+
+func (r MigrationReport) String() string {
+	if r.Applied == 0 {
+		return fmt.Sprintf("%s: up to date (version %d)", r.Schema, r.To)
+	}
+	return fmt.Sprintf("%s: applied %d migration(s), version %d -> %d", r.Schema, r.Applied, r.From, r.To)
+}
+
+// Migrate brings every package's schema to its latest version. On an up
+// to date database it changes nothing.
+func Migrate(ctx context.Context, db *sql.DB, d sqldb.Dialect) ([]MigrationReport, error) {
+	var out []MigrationReport
+	for _, s := range schemas(db, d) {
+		before, err := s.status(ctx)
+		if err != nil {
+			return out, fmt.Errorf("%s schema: %w", s.name, err)
+		}
+		if err := s.migrate(ctx); err != nil {
+			return out, fmt.Errorf("%s schema: %w", s.name, err)
+		}
+		after, err := s.status(ctx)
+		if err != nil {
+			return out, fmt.Errorf("%s schema: %w", s.name, err)
+		}
+		out = append(out, MigrationReport{Schema: s.name, From: before.Current, To: after.Current, Applied: before.Pending - after.Pending})
+	}
+	return out, nil
+}
