@@ -23,3 +23,20 @@ func (d Dialect) Check() error {
 	}
 	return fmt.Errorf("sqldb: unknown dialect %q: want %q or %q", string(d), string(SQLite), string(MySQL))
 }
+
+// JSONIDs returns a subquery that yields, as column "id", the integers of
+// a JSON array bound to its one placeholder (see JSONInts). It takes a set
+// of ids of any size as a single argument, where an IN list would need one
+// placeholder per id and has a bound:
+//
+//	"SELECT ... WHERE id IN (" + d.JSONIDs() + ")", sqldb.JSONInts(ids)
+//
+// In a SELECT, or an INSERT ... SELECT, both engines turn it into a
+// semi-join; MariaDB before 11.1 does not for a single-table UPDATE or
+// DELETE, where it would scan the table: use In there.
+func (d Dialect) JSONIDs() string {
+	if d == MySQL {
+		return "SELECT ids.id FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) AS ids"
+	}
+	return "SELECT ids.value AS id FROM json_each(?) AS ids"
+}

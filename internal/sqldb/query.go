@@ -3,6 +3,8 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"math"
+	"strconv"
 	"strings"
 )
 
@@ -22,6 +24,17 @@ func In(n int) string {
 	return strings.Repeat("?,", n-1) + "?"
 }
 
+// Values returns the placeholders of a multi-row VALUES list of rows rows
+// of cols columns: Values(2, 3) is "(?,?,?),(?,?,?)". Both must be at
+// least 1.
+func Values(rows, cols int) string {
+	row := "(" + In(cols) + ")"
+	if rows <= 0 {
+		panic("sqldb: Values needs at least one row")
+	}
+	return strings.Repeat(row+",", rows-1) + row
+}
+
 // Args returns vs as query arguments, for an IN list or a multi-row
 // insert.
 func Args[T any](vs []T) []any {
@@ -30,4 +43,58 @@ func Args[T any](vs []T) []any {
 		args[i] = v
 	}
 	return args
+}
+
+// Where collects the conditions of an optional-filter WHERE clause and
+// their arguments, in order.
+type Where struct {
+	conds []string
+	args  []any
+}
+
+// And adds cond, whose placeholders take args.
+func (w *Where) And(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+// SQL returns " WHERE c1 AND c2 ..." or "" when there is no condition.
+func (w *Where) SQL() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// Args returns the arguments of the conditions, followed by extra.
+func (w *Where) Args(extra ...any) []any {
+	return append(append([]any(nil), w.args...), extra...)
+}
+
+// PageArgs returns the arguments of " LIMIT ? OFFSET ?" for a list page:
+// a limit of 0 means no limit.
+func PageArgs(limit, offset int) []any {
+	return []any{Limit(limit), int64(max(offset, 0))}
+}
+
+// Limit returns the argument of "LIMIT ?" for at most n rows, where 0 (or
+// less) means no limit.
+func Limit(n int) int64 {
+	if n <= 0 {
+		return math.MaxInt64
+	}
+	return int64(n)
+}
+
+// JSONInts returns ids as a JSON array, the argument of Dialect.JSONIDs.
+func JSONInts(ids []int64) string {
+	b := make([]byte, 0, 2+len(ids)*8)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, ']'))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"math"
 	"net"
 	"strings"
 	"testing"
@@ -230,6 +231,54 @@ func TestIn(t *testing.T) {
 	assert.Equal(t, "?,?,?", sqldb.In(3))
 	assert.Panics(t, func() { sqldb.In(0) })
 	assert.Equal(t, []any{int64(1), int64(2)}, sqldb.Args([]int64{1, 2}))
+	assert.Equal(t, "(?,?,?),(?,?,?)", sqldb.Values(2, 3))
+	assert.Equal(t, "(?)", sqldb.Values(1, 1))
+	assert.Panics(t, func() { sqldb.Values(0, 1) })
+}
+
+func TestWhere(t *testing.T) {
+	var w sqldb.Where
+	assert.Equal(t, "", w.SQL())
+	assert.Empty(t, w.Args())
+	w.And("a = ?", 1)
+	w.And("(b = ? OR c = ?)", "x", "y")
+	assert.Equal(t, " WHERE a = ? AND (b = ? OR c = ?)", w.SQL())
+	assert.Equal(t, []any{1, "x", "y", 9}, w.Args(9))
+	assert.Equal(t, []any{1, "x", "y"}, w.Args(), "Args does not keep extras")
+	assert.Equal(t, []any{int64(math.MaxInt64), int64(0)}, sqldb.PageArgs(0, -1))
+	assert.Equal(t, []any{int64(10), int64(20)}, sqldb.PageArgs(10, 20))
+}
+
+func TestJSONIDs(t *testing.T) {
+	assert.Equal(t, "[]", sqldb.JSONInts(nil))
+	assert.Equal(t, "[1,-2,30]", sqldb.JSONInts([]int64{1, -2, 30}))
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		db := sqldbtest.New(t, d)
+		ctx := context.Background()
+		_, err := db.ExecContext(ctx, "CREATE TABLE n (id BIGINT PRIMARY KEY)")
+		require.NoError(t, err)
+		_, err = db.ExecContext(ctx, "INSERT INTO n VALUES (1), (2), (3), (5)")
+		require.NoError(t, err)
+		for _, tc := range []struct {
+			ids  []int64
+			want []int64
+		}{
+			{[]int64{}, nil},
+			{[]int64{5, 1, 4}, []int64{1, 5}},
+			{[]int64{2, 2}, []int64{2}},
+		} {
+			rows, err := db.QueryContext(ctx, "SELECT id FROM n WHERE id IN ("+d.JSONIDs()+") ORDER BY id", sqldb.JSONInts(tc.ids))
+			require.NoError(t, err)
+			var got []int64
+			for rows.Next() {
+				var id int64
+				require.NoError(t, rows.Scan(&id))
+				got = append(got, id)
+			}
+			require.NoError(t, rows.Err())
+			assert.Equal(t, tc.want, got, "%v", tc.ids)
+		}
+	})
 }
 
 func migrations(d sqldb.Dialect, versions int) fstest.MapFS {

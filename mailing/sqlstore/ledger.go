@@ -1,0 +1,542 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/skychimp/skychimp/internal/sqldb"
+	"github.com/skychimp/skychimp/mailing"
+)
+
+// ExpireResponse is the Response of the attempt ExpireSending records.
+const ExpireResponse = "engine stopped during the send (lease expired); the server may have accepted the message"
+
+const deliveryCols = "id, mailing_id, owner_id, run_at, client_id, email, name, state, attempts, " +
+	"next_attempt_at, lease_owner, lease_until, last_error, created_at, updated_at"
+
+func scanDelivery(sc interface{ Scan(...any) error }) (mailing.Delivery, error) {
+	var d mailing.Delivery
+	err := sc.Scan(&d.ID, &d.MailingID, &d.OwnerID, sqldb.ScanTime(&d.RunAt), &d.ClientID, &d.Email, &d.Name,
+		&d.State, &d.Attempts, sqldb.ScanTime(&d.NextAttemptAt), &d.LeaseOwner, sqldb.ScanTime(&d.LeaseUntil),
+		&d.LastError, sqldb.ScanTime(&d.CreatedAt), sqldb.ScanTime(&d.UpdatedAt))
+	return d, err
+}
+
+func queryDeliveries(ctx context.Context, q sqldb.Querier, query string, args ...any) ([]mailing.Delivery, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []mailing.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// DueMailings returns enabled mailings whose NextRun is set and not after
+// now, oldest NextRun first (then by id), at most limit (0: all).
+func (s *Store) DueMailings(ctx context.Context, now time.Time, limit int) ([]mailing.Mailing, error) {
+	var out []mailing.Mailing
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = s.queryMailings(ctx, tx, `
+			SELECT `+mailingCols+` FROM mailings
+			WHERE enabled = 1 AND next_run IS NOT NULL AND next_run <= ?
+			ORDER BY next_run, id LIMIT ? OFFSET ?`,
+			append([]any{sqldb.TimeArg(now)}, sqldb.PageArgs(limit, 0)...)...)
+		if err != nil {
+			return err
+		}
+		return s.loadRecipients(ctx, tx, out)
+	})
+	return out, wrap("due mailings", err)
+}
+
+// OpenRun moves the mailing's NextRun from p.Expect to p.Next and creates
+// a pending delivery for every client of its client set at p.RunAt, in one
+// transaction. Deliveries start due at RunAt; existing ones are kept.
+func (s *Store) OpenRun(ctx context.Context, p mailing.RunPlan) (int, error) {
+	const op = "open run"
+	var created int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		expect := sqldb.TimeArg(p.Expect)
+		res, err := tx.ExecContext(ctx, `
+			UPDATE mailings SET next_run = ?
+			WHERE id = ? AND (next_run = ? OR (next_run IS NULL AND ? IS NULL))`,
+			sqldb.TimeArg(p.Next), p.MailingID, expect, expect)
+		if err != nil {
+			return wrap(op, err)
+		}
+		n, err := affected(res)
+		if err != nil {
+			return wrap(op, err)
+		}
+		if n == 0 {
+			if err := checkNextRun(ctx, tx, op, p); err != nil {
+				return err
+			}
+		}
+		created = 0
+		if p.RunAt.IsZero() {
+			return nil
+		}
+		runAt, now := sqldb.TimeArg(p.RunAt), sqldb.TimeArg(p.Now)
+		res, err = tx.ExecContext(ctx, s.d.insertIgnore+` INTO mailing_deliveries
+				(mailing_id, owner_id, run_at, client_id, email, name, state, attempts, next_attempt_at,
+				 lease_owner, last_error, created_at, updated_at)
+			SELECT m.id, m.owner_id, ?, c.id, c.email, c.name, 'pending', 0, ?, '', '', ?, ?
+			FROM mailings m
+			JOIN mailing_recipients r ON r.mailing_id = m.id
+			JOIN mailing_clients c ON c.id = r.client_id
+			WHERE m.id = ?`,
+			runAt, runAt, now, now, p.MailingID)
+		if err != nil {
+			return wrap(op, err)
+		}
+		created, err = affected(res)
+		return wrap(op, err)
+	})
+	return int(created), err
+}
+
+// checkNextRun explains an OpenRun whose conditional update matched no
+// row: the mailing is missing (ErrNotFound) or its NextRun moved on
+// (ErrConflict). A NextRun equal to Expect means the row matched but did
+// not change (MySQL without clientFoundRows counts changed rows only).
+func checkNextRun(ctx context.Context, tx *sql.Tx, op string, p mailing.RunPlan) error {
+	var cur time.Time
+	err := tx.QueryRowContext(ctx, `SELECT next_run FROM mailings WHERE id = ?`, p.MailingID).Scan(sqldb.ScanTime(&cur))
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound(op, "mailing", p.MailingID)
+	}
+	if err != nil {
+		return wrap(op, err)
+	}
+	if !cur.Equal(sqldb.Micro(p.Expect)) {
+		return fmt.Errorf("sqlstore: %s: mailing %d: next run is %s, not %s: %w",
+			op, p.MailingID, fmtTime(cur), fmtTime(sqldb.Micro(p.Expect)), mailing.ErrConflict)
+	}
+	return nil
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "unset"
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
+// ClaimDeliveries leases up to r.Limit (0: all) due pending deliveries
+// that nobody holds, of enabled mailings not ended at r.Now, the earliest
+// due first (then by id).
+func (s *Store) ClaimDeliveries(ctx context.Context, r mailing.ClaimRequest) ([]mailing.Delivery, error) {
+	const op = "claim deliveries"
+	if r.Owner == "" {
+		return nil, fmt.Errorf("sqlstore: %s: the claim needs an owner", op)
+	}
+	now := sqldb.TimeArg(r.Now)
+	until := sqldb.Micro(r.Now.Add(r.Lease))
+	var out []mailing.Delivery
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		// The mailings filter is a subquery, not a join: MySQL would lock the
+		// joined mailings rows too, and SKIP LOCKED would then skip every
+		// delivery of a mailing another claim is looking at.
+		ds, err := queryDeliveries(ctx, tx, `
+			SELECT `+deliveryCols+` FROM mailing_deliveries
+			WHERE state = 'pending' AND next_attempt_at <= ?
+				AND (lease_until IS NULL OR lease_until <= ?)
+				AND mailing_id IN (SELECT id FROM mailings WHERE enabled = 1 AND end_at >= ?)
+				AND (? = 0 OR mailing_id = ?)
+			ORDER BY next_attempt_at, id
+			LIMIT ?`+s.d.claimRows,
+			now, now, now, r.MailingID, r.MailingID, sqldb.Limit(r.Limit))
+		if err != nil {
+			return err
+		}
+		for chunk := range slices.Chunk(ds, batchSize) {
+			args := []any{r.Owner, sqldb.TimeArg(until)}
+			for _, d := range chunk {
+				args = append(args, d.ID)
+			}
+			if _, err := tx.ExecContext(ctx, `
+				UPDATE mailing_deliveries SET lease_owner = ?, lease_until = ?
+				WHERE id IN (`+sqldb.In(len(chunk))+`)`, args...); err != nil {
+				return err
+			}
+		}
+		for i := range ds {
+			ds[i].LeaseOwner, ds[i].LeaseUntil = r.Owner, until
+		}
+		out = ds
+		return nil
+	})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return out, nil
+}
+
+// StartDeliveries moves the deliveries of ids that owner holds, still
+// pending, of enabled mailings not ended at now, to sending, and counts
+// the attempt. It returns the ids it moved, in the order given.
+func (s *Store) StartDeliveries(ctx context.Context, owner string, ids []int64, now time.Time) ([]int64, error) {
+	const op = "start deliveries"
+	if owner == "" || len(ids) == 0 {
+		return nil, nil
+	}
+	moved := make(map[int64]bool, len(ids))
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		clear(moved)
+		for chunk := range slices.Chunk(uniqueIDs(ids), batchSize) {
+			args := append(sqldb.Args(chunk), owner, sqldb.TimeArg(now))
+			held, err := queryIDs(ctx, tx, `
+				SELECT id FROM mailing_deliveries
+				WHERE id IN (`+sqldb.In(len(chunk))+`) AND state = 'pending' AND lease_owner = ?
+					AND mailing_id IN (SELECT id FROM mailings WHERE enabled = 1 AND end_at >= ?)`+s.d.lockRows,
+				args...)
+			if err != nil || len(held) == 0 {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `
+				UPDATE mailing_deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ?
+				WHERE id IN (`+sqldb.In(len(held))+`)`,
+				append([]any{sqldb.TimeArg(now)}, sqldb.Args(held)...)...); err != nil {
+				return err
+			}
+			for _, id := range held {
+				moved[id] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	var out []int64
+	for _, id := range ids {
+		if moved[id] {
+			out = append(out, id)
+			delete(moved, id)
+		}
+	}
+	return out, nil
+}
+
+// heldDelivery is what FinishDeliveries needs of a delivery.
+type heldDelivery struct {
+	mailingID, ownerID, clientID int64
+	runAt                        time.Time
+	state                        mailing.DeliveryState
+	leaseOwner                   string
+}
+
+// FinishDeliveries records every result's attempt (an attempt whose
+// delivery no longer exists, its mailing deleted, is dropped) and applies
+// the result to the deliveries owner still holds in sending, clearing the
+// lease, in one transaction. An attempt's MailingID, ClientID and RunAt
+// are taken from its delivery.
+func (s *Store) FinishDeliveries(ctx context.Context, owner string, results []mailing.Result) error {
+	const op = "finish deliveries"
+	if len(results) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(results))
+	for i, r := range results {
+		ids[i] = r.Attempt.DeliveryID
+	}
+	ids = uniqueIDs(ids)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		held := make(map[int64]*heldDelivery, len(ids))
+		for chunk := range slices.Chunk(ids, batchSize) {
+			rows, err := tx.QueryContext(ctx, `
+				SELECT id, mailing_id, owner_id, client_id, run_at, state, lease_owner FROM mailing_deliveries
+				WHERE id IN (`+sqldb.In(len(chunk))+`)`+s.d.lockRows, sqldb.Args(chunk)...)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var id int64
+				h := new(heldDelivery)
+				if err := rows.Scan(&id, &h.mailingID, &h.ownerID, &h.clientID, sqldb.ScanTime(&h.runAt), &h.state, &h.leaseOwner); err != nil {
+					rows.Close()
+					return err
+				}
+				held[id] = h
+			}
+			if err := rows.Close(); err != nil {
+				return err
+			}
+		}
+
+		var attempts []attemptRow
+		for _, r := range results {
+			if h := held[r.Attempt.DeliveryID]; h != nil {
+				attempts = append(attempts, attemptRow{r.Attempt, h})
+			}
+		}
+		if err := insertAttempts(ctx, tx, attempts); err != nil {
+			return err
+		}
+
+		stmt, err := tx.PrepareContext(ctx, `
+			UPDATE mailing_deliveries
+			SET state = ?, next_attempt_at = COALESCE(?, next_attempt_at), last_error = ?,
+				lease_owner = '', lease_until = NULL, updated_at = ?
+			WHERE id = ?`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, r := range results {
+			a := r.Attempt
+			h := held[a.DeliveryID]
+			if h == nil || h.state != mailing.DeliverySending || h.leaseOwner != owner {
+				continue
+			}
+			var next any
+			if r.State == mailing.DeliveryPending {
+				next = sqldb.TimeArg(r.NextAttemptAt)
+			}
+			if _, err := stmt.ExecContext(ctx, r.State, next, clip(lastError(a)),
+				sqldb.TimeArg(a.At.Add(a.Duration)), a.DeliveryID); err != nil {
+				return err
+			}
+			h.state, h.leaseOwner = r.State, ""
+		}
+		return nil
+	})
+	return wrap(op, err)
+}
+
+// lastError is the text a delivery's LastError shows for an attempt:
+// "code response", or the response alone when the server did not answer.
+func lastError(a mailing.Attempt) string {
+	if a.Code != 0 {
+		return strings.TrimSpace(fmt.Sprintf("%d %s", a.Code, a.Response))
+	}
+	return a.Response
+}
+
+// attemptRow is an attempt with the delivery it belongs to.
+type attemptRow struct {
+	a mailing.Attempt
+	d *heldDelivery
+}
+
+const attemptInsertCols = 10
+
+// insertAttempts records attempts with multi-row inserts.
+func insertAttempts(ctx context.Context, tx *sql.Tx, rows []attemptRow) error {
+	const perInsert = batchSize / attemptInsertCols * 2 // 100 rows, 1,000 arguments
+	for chunk := range slices.Chunk(rows, perInsert) {
+		args := make([]any, 0, len(chunk)*attemptInsertCols)
+		for _, r := range chunk {
+			args = append(args, r.a.DeliveryID, r.d.mailingID, r.d.ownerID, r.d.clientID, sqldb.TimeArg(r.d.runAt),
+				sqldb.TimeArg(r.a.At), int64(r.a.Duration), r.a.Outcome, r.a.Code, clip(r.a.Response))
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO mailing_attempts
+				(delivery_id, mailing_id, owner_id, client_id, run_at, at, duration_ns, outcome, code, response)
+			VALUES `+sqldb.Values(len(chunk), attemptInsertCols), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReleaseDeliveries drops owner's lease on its pending deliveries of ids.
+func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, ids []int64) error {
+	const op = "release deliveries"
+	if owner == "" || len(ids) == 0 {
+		return nil
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		for chunk := range slices.Chunk(uniqueIDs(ids), batchSize) {
+			if _, err := tx.ExecContext(ctx, `
+				UPDATE mailing_deliveries SET lease_owner = '', lease_until = NULL
+				WHERE id IN (`+sqldb.In(len(chunk))+`) AND state = 'pending' AND lease_owner = ?`,
+				append(sqldb.Args(chunk), owner)...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return wrap(op, err)
+}
+
+// ExpireSending marks deliveries stuck in sending with a lease that ended
+// before now as unknown, recording an attempt (Outcome unknown, Response
+// ExpireResponse), and returns how many.
+func (s *Store) ExpireSending(ctx context.Context, now time.Time) (int, error) {
+	const op = "expire sending"
+	at := sqldb.Micro(now)
+	var n int
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		n = 0
+		rows, err := tx.QueryContext(ctx, `
+			SELECT id, mailing_id, owner_id, client_id, run_at FROM mailing_deliveries
+			WHERE state = 'sending' AND lease_until < ?
+			ORDER BY id`+s.d.lockRows, sqldb.TimeArg(at))
+		if err != nil {
+			return err
+		}
+		var stuck []attemptRow
+		for rows.Next() {
+			h := &heldDelivery{}
+			a := mailing.Attempt{At: at, Outcome: mailing.OutcomeUnknown, Response: ExpireResponse}
+			if err := rows.Scan(&a.DeliveryID, &h.mailingID, &h.ownerID, &h.clientID, sqldb.ScanTime(&h.runAt)); err != nil {
+				rows.Close()
+				return err
+			}
+			stuck = append(stuck, attemptRow{a, h})
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := insertAttempts(ctx, tx, stuck); err != nil {
+			return err
+		}
+		for chunk := range slices.Chunk(stuck, batchSize) {
+			args := []any{ExpireResponse, sqldb.TimeArg(at)}
+			for _, r := range chunk {
+				args = append(args, r.a.DeliveryID)
+			}
+			if _, err := tx.ExecContext(ctx, `
+				UPDATE mailing_deliveries
+				SET state = 'unknown', last_error = ?, lease_owner = '', lease_until = NULL, updated_at = ?
+				WHERE id IN (`+sqldb.In(len(chunk))+`)`, args...); err != nil {
+				return err
+			}
+		}
+		n = len(stuck)
+		return nil
+	})
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	return n, nil
+}
+
+// ListDeliveries returns matching ledger rows ordered by id, and how many
+// match without paging.
+func (s *Store) ListDeliveries(ctx context.Context, f mailing.DeliveryFilter) ([]mailing.Delivery, int, error) {
+	var w sqldb.Where
+	if f.OwnerID != 0 {
+		w.And("owner_id = ?", f.OwnerID)
+	}
+	if f.MailingID != 0 {
+		w.And("mailing_id = ?", f.MailingID)
+	}
+	if f.ClientID != 0 {
+		w.And("client_id = ?", f.ClientID)
+	}
+	if !f.RunAt.IsZero() {
+		w.And("run_at = ?", sqldb.TimeArg(f.RunAt))
+	}
+	if len(f.States) > 0 {
+		w.And("state IN ("+sqldb.In(len(f.States))+")", sqldb.Args(f.States)...)
+	}
+	var out []mailing.Delivery
+	var total int
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		if total, err = count(ctx, tx, `SELECT COUNT(*) FROM mailing_deliveries`+w.SQL(), w.Args()...); err != nil || total == 0 {
+			return err
+		}
+		out, err = queryDeliveries(ctx, tx, `SELECT `+deliveryCols+` FROM mailing_deliveries`+w.SQL()+` ORDER BY id LIMIT ? OFFSET ?`,
+			w.Args(sqldb.PageArgs(f.Limit, f.Offset)...)...)
+		return err
+	})
+	if err != nil {
+		return nil, 0, wrap("list deliveries", err)
+	}
+	return out, total, nil
+}
+
+// ListAttempts returns matching attempts ordered by id, and how many match
+// without paging.
+func (s *Store) ListAttempts(ctx context.Context, f mailing.AttemptFilter) ([]mailing.Attempt, int, error) {
+	var w sqldb.Where
+	if f.OwnerID != 0 {
+		w.And("owner_id = ?", f.OwnerID)
+	}
+	if f.MailingID != 0 {
+		w.And("mailing_id = ?", f.MailingID)
+	}
+	if f.DeliveryID != 0 {
+		w.And("delivery_id = ?", f.DeliveryID)
+	}
+	if f.ClientID != 0 {
+		w.And("client_id = ?", f.ClientID)
+	}
+	var out []mailing.Attempt
+	var total int
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		if total, err = count(ctx, tx, `SELECT COUNT(*) FROM mailing_attempts`+w.SQL(), w.Args()...); err != nil || total == 0 {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `
+			SELECT id, delivery_id, mailing_id, client_id, run_at, at, duration_ns, outcome, code, response
+			FROM mailing_attempts`+w.SQL()+` ORDER BY id LIMIT ? OFFSET ?`,
+			w.Args(sqldb.PageArgs(f.Limit, f.Offset)...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var a mailing.Attempt
+			var ns int64
+			if err := rows.Scan(&a.ID, &a.DeliveryID, &a.MailingID, &a.ClientID, sqldb.ScanTime(&a.RunAt),
+				sqldb.ScanTime(&a.At), &ns, &a.Outcome, &a.Code, &a.Response); err != nil {
+				return err
+			}
+			a.Duration = time.Duration(ns)
+			out = append(out, a)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, 0, wrap("list attempts", err)
+	}
+	return out, total, nil
+}
+
+// RunSummaries counts each run's deliveries by state for one mailing,
+// newest run first; a mailing without runs, or none at all, has none.
+func (s *Store) RunSummaries(ctx context.Context, mailingID int64) ([]mailing.RunSummary, error) {
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT run_at, state, COUNT(*) FROM mailing_deliveries
+		WHERE mailing_id = ?
+		GROUP BY run_at, state
+		ORDER BY run_at DESC`, mailingID)
+	if err != nil {
+		return nil, wrap("run summaries", err)
+	}
+	defer rows.Close()
+	var out []mailing.RunSummary
+	for rows.Next() {
+		var runAt time.Time
+		var state mailing.DeliveryState
+		var n int
+		if err := rows.Scan(sqldb.ScanTime(&runAt), &state, &n); err != nil {
+			return nil, wrap("run summaries", err)
+		}
+		if len(out) == 0 || !out[len(out)-1].RunAt.Equal(runAt) {
+			out = append(out, mailing.RunSummary{MailingID: mailingID, RunAt: runAt, Counts: map[mailing.DeliveryState]int{}})
+		}
+		out[len(out)-1].Counts[state] = n
+	}
+	return out, wrap("run summaries", rows.Err())
+}
