@@ -83,7 +83,8 @@ type ListOptions struct {
 // UserFilter selects users. Zero fields do not filter.
 type UserFilter struct {
 	// Search is a case-insensitive substring of the email or the full
-	// name, taken literally (% and _ are not wildcards).
+	// name, taken literally (% and _ are not wildcards; accents count:
+	// "zoe" does not find "Zoë").
 	Search string
 	Role   Role
 	ListOptions

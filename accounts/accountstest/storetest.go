@@ -205,6 +205,7 @@ func testList(t *testing.T, run runner) {
 			newUser(t, s, "carol@example.com", "Carol SMITHERS", accounts.RoleContentManager),
 			newUser(t, s, "dave@example.com", "Dave 100% Real", accounts.RoleUser),
 			newUser(t, s, "erin_x@example.net", "Erin", accounts.RoleSuperuser),
+			newUser(t, s, "zoe@example.com", "Zoë ØRSTED", accounts.RoleUser),
 		}
 	}
 	list := func(t *testing.T, s accounts.Store, f accounts.UserFilter) ([]accounts.User, int) {
@@ -224,18 +225,20 @@ func testList(t *testing.T, run runner) {
 		all := fixture(t, s)
 		us, n := list(t, s, accounts.UserFilter{})
 		assert.Equal(t, all, us)
-		assert.Equal(t, 5, n)
+		assert.Equal(t, 6, n)
 	})
 
 	run(t, "Filters", func(t *testing.T, s accounts.Store) {
 		all := fixture(t, s)
-		alice, bob, carol, dave, erin := all[0], all[1], all[2], all[3], all[4]
+		alice, bob, carol, dave, erin, zoe := all[0], all[1], all[2], all[3], all[4], all[5]
 		for _, tc := range []struct {
 			name string
 			f    accounts.UserFilter
 			want []accounts.User
 		}{
-			{"Role", accounts.UserFilter{Role: accounts.RoleUser}, []accounts.User{alice, dave}},
+			{"Role", accounts.UserFilter{Role: accounts.RoleUser}, []accounts.User{alice, dave, zoe}},
+			{"SearchUnicodeAnyCase", accounts.UserFilter{Search: "zoË ør"}, []accounts.User{zoe}},
+			{"SearchAccentsMatter", accounts.UserFilter{Search: "zoe orsted"}, nil},
 			{"SearchNameAnyCase", accounts.UserFilter{Search: "smith"}, []accounts.User{alice, carol}},
 			{"SearchEmailAnyCase", accounts.UserFilter{Search: "EXAMPLE.ORG"}, []accounts.User{bob}},
 			{"SearchAndRole", accounts.UserFilter{Search: "smith", Role: accounts.RoleContentManager}, []accounts.User{carol}},
@@ -257,19 +260,19 @@ func testList(t *testing.T, run runner) {
 		all := fixture(t, s)
 		us, n := list(t, s, accounts.UserFilter{ListOptions: accounts.ListOptions{Limit: 2, Offset: 1}})
 		assert.Equal(t, all[1:3], us)
-		assert.Equal(t, 5, n, "the total ignores paging")
+		assert.Equal(t, 6, n, "the total ignores paging")
 
 		us, n = list(t, s, accounts.UserFilter{ListOptions: accounts.ListOptions{Offset: 3}})
 		assert.Equal(t, all[3:], us, "Offset without Limit")
-		assert.Equal(t, 5, n)
+		assert.Equal(t, 6, n)
 
 		us, n = list(t, s, accounts.UserFilter{ListOptions: accounts.ListOptions{Limit: 2, Offset: 10}})
 		assert.Empty(t, us, "Offset past the end")
-		assert.Equal(t, 5, n)
+		assert.Equal(t, 6, n)
 
 		us, n = list(t, s, accounts.UserFilter{Role: accounts.RoleUser, ListOptions: accounts.ListOptions{Limit: 1, Offset: 1}})
 		assert.Equal(t, all[3:4], us, "paging after filtering")
-		assert.Equal(t, 2, n)
+		assert.Equal(t, 3, n)
 	})
 }
 
