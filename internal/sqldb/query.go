@@ -98,3 +98,36 @@ func JSONInts(ids []int64) string {
 	}
 	return string(append(b, ']'))
 }
+
+// Scanner is a row to scan: *sql.Row or *sql.Rows.
+type Scanner interface {
+	Scan(dest ...any) error
+}
+
+// Query runs query and returns scan's value for each row, in order.
+func Query[T any](ctx context.Context, q Querier, scan func(Scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, rows.Close()
+}
+
+// ScanInt64 scans a row of one integer column, for Query.
+func ScanInt64(sc Scanner) (int64, error) {
+	var v int64
+	err := sc.Scan(&v)
+	return v, err
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/skychimp/skychimp/internal/sqldb"
 	"github.com/skychimp/skychimp/mailing"
@@ -13,7 +14,7 @@ import (
 
 const clientCols = "id, owner_id, email, name, comment, created_at"
 
-func scanClient(sc interface{ Scan(...any) error }) (mailing.Client, error) {
+func scanClient(sc sqldb.Scanner) (mailing.Client, error) {
 	var c mailing.Client
 	err := sc.Scan(&c.ID, &c.OwnerID, &c.Email, &c.Name, &c.Comment, sqldb.ScanTime(&c.CreatedAt))
 	return c, err
@@ -40,25 +41,10 @@ func (s *Store) createClients(ctx context.Context, op string, cs []*mailing.Clie
 	now := s.now()
 	ids := make([]int64, len(cs))
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		// One row per statement: each gets its own id, and a clash names its email.
-		stmt, err := tx.PrepareContext(ctx, `
-			INSERT INTO mailing_clients (owner_id, email, email_norm, name, name_norm, comment, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return wrap(op, err)
-		}
-		defer stmt.Close()
-		for i, c := range cs {
-			res, err := stmt.ExecContext(ctx, c.OwnerID, c.Email, mailing.NormalizeEmail(c.Email),
-				c.Name, strings.ToLower(c.Name), c.Comment, sqldb.TimeArg(now))
-			if sqldb.IsUniqueViolation(err) {
-				return emailConflict(op, c.Email)
-			}
-			if err != nil {
-				return wrap(op, err)
-			}
-			if ids[i], err = res.LastInsertId(); err != nil {
-				return wrap(op, err)
+		for i := 0; i < len(cs); i += clientsPerInsert {
+			chunk := cs[i:min(i+clientsPerInsert, len(cs))]
+			if err := insertClients(ctx, tx, op, chunk, ids[i:i+len(chunk)], now); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -68,6 +54,73 @@ func (s *Store) createClients(ctx context.Context, op string, cs []*mailing.Clie
 	}
 	for i, c := range cs {
 		c.ID, c.CreatedAt = ids[i], now
+	}
+	return nil
+}
+
+// clientsPerInsert bounds the rows of one multi-row insert of clients.
+const clientsPerInsert = 200
+
+// insertClients stores cs with one multi-row insert and reads their ids
+// back by their unique key (owner, normalised email): a multi-row insert
+// reports one id, and auto-increment steps need not be 1. When the insert
+// clashes with a unique key, the rows are inserted one by one to name the
+// first clashing email.
+func insertClients(ctx context.Context, tx *sql.Tx, op string, cs []*mailing.Client, ids []int64, now time.Time) error {
+	args := make([]any, 0, len(cs)*7)
+	for _, c := range cs {
+		args = append(args, c.OwnerID, c.Email, mailing.NormalizeEmail(c.Email), c.Name, strings.ToLower(c.Name), c.Comment, sqldb.TimeArg(now))
+	}
+	const insert = `INSERT INTO mailing_clients (owner_id, email, email_norm, name, name_norm, comment, created_at) VALUES `
+	_, err := tx.ExecContext(ctx, insert+sqldb.Values(len(cs), 7), args...)
+	if sqldb.IsUniqueViolation(err) {
+		// The failed statement changed nothing; find the clash row by row.
+		for i, c := range cs {
+			_, err := tx.ExecContext(ctx, insert+sqldb.Values(1, 7), args[i*7:i*7+7]...)
+			if sqldb.IsUniqueViolation(err) {
+				return emailConflict(op, c.Email)
+			}
+			if err != nil {
+				return wrap(op, err)
+			}
+		}
+		return wrap(op, err) // unreachable unless the clash was with a concurrent insert
+	}
+	if err != nil {
+		return wrap(op, err)
+	}
+
+	byOwner := map[int64][]string{}
+	for _, c := range cs {
+		byOwner[c.OwnerID] = append(byOwner[c.OwnerID], mailing.NormalizeEmail(c.Email))
+	}
+	type key struct {
+		owner int64
+		email string
+	}
+	idOf := make(map[key]int64, len(cs))
+	for owner, emails := range byOwner {
+		type row struct {
+			id    int64
+			email string
+		}
+		rows, err := sqldb.Query(ctx, tx, func(sc sqldb.Scanner) (r row, err error) {
+			return r, sc.Scan(&r.id, &r.email)
+		}, `
+			SELECT id, email_norm FROM mailing_clients
+			WHERE owner_id = ? AND email_norm IN (`+sqldb.In(len(emails))+`)`,
+			append([]any{owner}, sqldb.Args(emails)...)...)
+		if err != nil {
+			return wrap(op, err)
+		}
+		for _, r := range rows {
+			idOf[key{owner, r.email}] = r.id
+		}
+	}
+	for i, c := range cs {
+		if ids[i] = idOf[key{c.OwnerID, mailing.NormalizeEmail(c.Email)}]; ids[i] == 0 {
+			return wrap(op, fmt.Errorf("client %q was not stored", c.Email))
+		}
 	}
 	return nil
 }
@@ -167,20 +220,10 @@ func (s *Store) ListClients(ctx context.Context, f mailing.ClientFilter) ([]mail
 		if total, err = count(ctx, tx, `SELECT COUNT(*) FROM mailing_clients`+w.SQL(), w.Args()...); err != nil || total == 0 {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+clientCols+` FROM mailing_clients`+w.SQL()+` ORDER BY id LIMIT ? OFFSET ?`,
+		out, err = sqldb.Query(ctx, tx, scanClient,
+			`SELECT `+clientCols+` FROM mailing_clients`+w.SQL()+` ORDER BY id LIMIT ? OFFSET ?`,
 			w.Args(sqldb.PageArgs(f.Limit, f.Offset)...)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			c, err := scanClient(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, c)
-		}
-		return rows.Err()
+		return err
 	})
 	if err != nil {
 		return nil, 0, wrap(op, err)

@@ -19,7 +19,7 @@ const ExpireResponse = "engine stopped during the send (lease expired); the serv
 const deliveryCols = "id, mailing_id, owner_id, run_at, client_id, email, name, state, attempts, " +
 	"next_attempt_at, lease_owner, lease_until, last_error, created_at, updated_at"
 
-func scanDelivery(sc interface{ Scan(...any) error }) (mailing.Delivery, error) {
+func scanDelivery(sc sqldb.Scanner) (mailing.Delivery, error) {
 	var d mailing.Delivery
 	err := sc.Scan(&d.ID, &d.MailingID, &d.OwnerID, sqldb.ScanTime(&d.RunAt), &d.ClientID, &d.Email, &d.Name,
 		&d.State, &d.Attempts, sqldb.ScanTime(&d.NextAttemptAt), &d.LeaseOwner, sqldb.ScanTime(&d.LeaseUntil),
@@ -28,20 +28,7 @@ func scanDelivery(sc interface{ Scan(...any) error }) (mailing.Delivery, error) 
 }
 
 func queryDeliveries(ctx context.Context, q sqldb.Querier, query string, args ...any) ([]mailing.Delivery, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []mailing.Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return sqldb.Query(ctx, q, scanDelivery, query, args...)
 }
 
 // DueMailings returns enabled mailings whose NextRun is set and not after
@@ -200,7 +187,7 @@ func (s *Store) StartDeliveries(ctx context.Context, owner string, ids []int64, 
 		clear(moved)
 		for chunk := range slices.Chunk(uniqueIDs(ids), batchSize) {
 			args := append(sqldb.Args(chunk), owner, sqldb.TimeArg(now))
-			held, err := queryIDs(ctx, tx, `
+			held, err := sqldb.Query(ctx, tx, sqldb.ScanInt64, `
 				SELECT id FROM mailing_deliveries
 				WHERE id IN (`+sqldb.In(len(chunk))+`) AND state = 'pending' AND lease_owner = ?
 					AND mailing_id IN (SELECT id FROM mailings WHERE enabled = 1 AND end_at >= ?)`+s.d.lockRows,
@@ -235,10 +222,15 @@ func (s *Store) StartDeliveries(ctx context.Context, owner string, ids []int64, 
 
 // heldDelivery is what FinishDeliveries needs of a delivery.
 type heldDelivery struct {
-	mailingID, ownerID, clientID int64
-	runAt                        time.Time
-	state                        mailing.DeliveryState
-	leaseOwner                   string
+	id, mailingID, ownerID, clientID int64
+	runAt                            time.Time
+	state                            mailing.DeliveryState
+	leaseOwner                       string
+}
+
+func scanHeld(sc sqldb.Scanner) (*heldDelivery, error) {
+	h := new(heldDelivery)
+	return h, sc.Scan(&h.id, &h.mailingID, &h.ownerID, &h.clientID, sqldb.ScanTime(&h.runAt), &h.state, &h.leaseOwner)
 }
 
 // FinishDeliveries records every result's attempt (an attempt whose
@@ -259,23 +251,14 @@ func (s *Store) FinishDeliveries(ctx context.Context, owner string, results []ma
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		held := make(map[int64]*heldDelivery, len(ids))
 		for chunk := range slices.Chunk(ids, batchSize) {
-			rows, err := tx.QueryContext(ctx, `
+			hs, err := sqldb.Query(ctx, tx, scanHeld, `
 				SELECT id, mailing_id, owner_id, client_id, run_at, state, lease_owner FROM mailing_deliveries
 				WHERE id IN (`+sqldb.In(len(chunk))+`)`+s.d.lockRows, sqldb.Args(chunk)...)
 			if err != nil {
 				return err
 			}
-			for rows.Next() {
-				var id int64
-				h := new(heldDelivery)
-				if err := rows.Scan(&id, &h.mailingID, &h.ownerID, &h.clientID, sqldb.ScanTime(&h.runAt), &h.state, &h.leaseOwner); err != nil {
-					rows.Close()
-					return err
-				}
-				held[id] = h
-			}
-			if err := rows.Close(); err != nil {
-				return err
+			for _, h := range hs {
+				held[h.id] = h
 			}
 		}
 
@@ -384,24 +367,15 @@ func (s *Store) ExpireSending(ctx context.Context, now time.Time) (int, error) {
 	var n int
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		n = 0
-		rows, err := tx.QueryContext(ctx, `
+		stuck, err := sqldb.Query(ctx, tx, func(sc sqldb.Scanner) (attemptRow, error) {
+			h := new(heldDelivery)
+			err := sc.Scan(&h.id, &h.mailingID, &h.ownerID, &h.clientID, sqldb.ScanTime(&h.runAt))
+			return attemptRow{mailing.Attempt{DeliveryID: h.id, At: at, Outcome: mailing.OutcomeUnknown, Response: ExpireResponse}, h}, err
+		}, `
 			SELECT id, mailing_id, owner_id, client_id, run_at FROM mailing_deliveries
 			WHERE state = 'sending' AND lease_until < ?
 			ORDER BY id`+s.d.lockRows, sqldb.TimeArg(at))
 		if err != nil {
-			return err
-		}
-		var stuck []attemptRow
-		for rows.Next() {
-			h := &heldDelivery{}
-			a := mailing.Attempt{At: at, Outcome: mailing.OutcomeUnknown, Response: ExpireResponse}
-			if err := rows.Scan(&a.DeliveryID, &h.mailingID, &h.ownerID, &h.clientID, sqldb.ScanTime(&h.runAt)); err != nil {
-				rows.Close()
-				return err
-			}
-			stuck = append(stuck, attemptRow{a, h})
-		}
-		if err := rows.Close(); err != nil {
 			return err
 		}
 		if err := insertAttempts(ctx, tx, stuck); err != nil {
@@ -464,6 +438,15 @@ func (s *Store) ListDeliveries(ctx context.Context, f mailing.DeliveryFilter) ([
 	return out, total, nil
 }
 
+func scanAttempt(sc sqldb.Scanner) (mailing.Attempt, error) {
+	var a mailing.Attempt
+	var ns int64
+	err := sc.Scan(&a.ID, &a.DeliveryID, &a.MailingID, &a.ClientID, sqldb.ScanTime(&a.RunAt),
+		sqldb.ScanTime(&a.At), &ns, &a.Outcome, &a.Code, &a.Response)
+	a.Duration = time.Duration(ns)
+	return a, err
+}
+
 // ListAttempts returns matching attempts ordered by id, and how many match
 // without paging.
 func (s *Store) ListAttempts(ctx context.Context, f mailing.AttemptFilter) ([]mailing.Attempt, int, error) {
@@ -487,25 +470,11 @@ func (s *Store) ListAttempts(ctx context.Context, f mailing.AttemptFilter) ([]ma
 		if total, err = count(ctx, tx, `SELECT COUNT(*) FROM mailing_attempts`+w.SQL(), w.Args()...); err != nil || total == 0 {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `
+		out, err = sqldb.Query(ctx, tx, scanAttempt, `
 			SELECT id, delivery_id, mailing_id, client_id, run_at, at, duration_ns, outcome, code, response
 			FROM mailing_attempts`+w.SQL()+` ORDER BY id LIMIT ? OFFSET ?`,
 			w.Args(sqldb.PageArgs(f.Limit, f.Offset)...)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var a mailing.Attempt
-			var ns int64
-			if err := rows.Scan(&a.ID, &a.DeliveryID, &a.MailingID, &a.ClientID, sqldb.ScanTime(&a.RunAt),
-				sqldb.ScanTime(&a.At), &ns, &a.Outcome, &a.Code, &a.Response); err != nil {
-				return err
-			}
-			a.Duration = time.Duration(ns)
-			out = append(out, a)
-		}
-		return rows.Err()
+		return err
 	})
 	if err != nil {
 		return nil, 0, wrap("list attempts", err)
@@ -516,7 +485,14 @@ func (s *Store) ListAttempts(ctx context.Context, f mailing.AttemptFilter) ([]ma
 // RunSummaries counts each run's deliveries by state for one mailing,
 // newest run first; a mailing without runs, or none at all, has none.
 func (s *Store) RunSummaries(ctx context.Context, mailingID int64) ([]mailing.RunSummary, error) {
-	rows, err := s.db.QueryContext(ctx, `
+	type group struct {
+		runAt time.Time
+		state mailing.DeliveryState
+		n     int
+	}
+	groups, err := sqldb.Query(ctx, s.db, func(sc sqldb.Scanner) (g group, err error) {
+		return g, sc.Scan(sqldb.ScanTime(&g.runAt), &g.state, &g.n)
+	}, `
 		SELECT run_at, state, COUNT(*) FROM mailing_deliveries
 		WHERE mailing_id = ?
 		GROUP BY run_at, state
@@ -524,19 +500,12 @@ func (s *Store) RunSummaries(ctx context.Context, mailingID int64) ([]mailing.Ru
 	if err != nil {
 		return nil, wrap("run summaries", err)
 	}
-	defer rows.Close()
 	var out []mailing.RunSummary
-	for rows.Next() {
-		var runAt time.Time
-		var state mailing.DeliveryState
-		var n int
-		if err := rows.Scan(sqldb.ScanTime(&runAt), &state, &n); err != nil {
-			return nil, wrap("run summaries", err)
+	for _, g := range groups {
+		if len(out) == 0 || !out[len(out)-1].RunAt.Equal(g.runAt) {
+			out = append(out, mailing.RunSummary{MailingID: mailingID, RunAt: g.runAt, Counts: map[mailing.DeliveryState]int{}})
 		}
-		if len(out) == 0 || !out[len(out)-1].RunAt.Equal(runAt) {
-			out = append(out, mailing.RunSummary{MailingID: mailingID, RunAt: runAt, Counts: map[mailing.DeliveryState]int{}})
-		}
-		out[len(out)-1].Counts[state] = n
+		out[len(out)-1].Counts[g.state] = g.n
 	}
-	return out, wrap("run summaries", rows.Err())
+	return out, nil
 }

@@ -12,7 +12,7 @@ import (
 
 const mailingCols = "id, owner_id, name, message_id, start_at, end_at, period, time_zone, enabled, next_run, created_at, updated_at"
 
-func scanMailing(sc interface{ Scan(...any) error }) (mailing.Mailing, error) {
+func scanMailing(sc sqldb.Scanner) (mailing.Mailing, error) {
 	var m mailing.Mailing
 	err := sc.Scan(&m.ID, &m.OwnerID, &m.Name, &m.MessageID,
 		sqldb.ScanTime(&m.Start), sqldb.ScanTime(&m.End), &m.Period, &m.TimeZone, &m.Enabled,
@@ -85,7 +85,7 @@ func (s *Store) addRecipients(ctx context.Context, tx *sql.Tx, op string, id int
 	if int(n) == len(ids) {
 		return nil
 	}
-	found, err := queryIDs(ctx, tx, `SELECT id FROM mailing_clients WHERE id IN (`+s.d.name.JSONIDs()+`)`, sqldb.JSONInts(ids))
+	found, err := sqldb.Query(ctx, tx, sqldb.ScanInt64, `SELECT id FROM mailing_clients WHERE id IN (`+s.d.name.JSONIDs()+`)`, sqldb.JSONInts(ids))
 	if err != nil {
 		return wrap(op, err)
 	}
@@ -99,24 +99,6 @@ func (s *Store) addRecipients(ctx context.Context, tx *sql.Tx, op string, id int
 		}
 	}
 	return notFound(op, "client", ids[0])
-}
-
-// queryIDs returns the one int64 column of a query's rows.
-func queryIDs(ctx context.Context, q sqldb.Querier, query string, args ...any) ([]int64, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
 }
 
 // GetMailing returns the mailing with its sorted ClientIDs, or ErrNotFound.
@@ -152,23 +134,18 @@ func (s *Store) loadRecipients(ctx context.Context, q sqldb.Querier, ms []mailin
 	for i, m := range ms {
 		index[m.ID], ids[i] = i, m.ID
 	}
-	rows, err := q.QueryContext(ctx, `
+	type pair struct{ mailingID, clientID int64 }
+	pairs, err := sqldb.Query(ctx, q, func(sc sqldb.Scanner) (p pair, err error) {
+		return p, sc.Scan(&p.mailingID, &p.clientID)
+	}, `
 		SELECT mailing_id, client_id FROM mailing_recipients
 		WHERE mailing_id IN (`+s.d.name.JSONIDs()+`) ORDER BY mailing_id, client_id`,
 		sqldb.JSONInts(ids))
-	if err != nil {
-		return err
+	for _, p := range pairs {
+		m := &ms[index[p.mailingID]]
+		m.ClientIDs = append(m.ClientIDs, p.clientID)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var mid, cid int64
-		if err := rows.Scan(&mid, &cid); err != nil {
-			return err
-		}
-		m := &ms[index[mid]]
-		m.ClientIDs = append(m.ClientIDs, cid)
-	}
-	return rows.Err()
+	return err
 }
 
 // UpdateMailing saves every field of m.ID but OwnerID and CreatedAt,
@@ -269,18 +246,5 @@ func (s *Store) ListMailings(ctx context.Context, f mailing.MailingFilter) ([]ma
 }
 
 func (s *Store) queryMailings(ctx context.Context, q sqldb.Querier, query string, args ...any) ([]mailing.Mailing, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []mailing.Mailing
-	for rows.Next() {
-		m, err := scanMailing(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return sqldb.Query(ctx, q, scanMailing, query, args...)
 }

@@ -12,7 +12,7 @@ import (
 
 const messageCols = "id, owner_id, subject, body, created_at"
 
-func scanMessage(sc interface{ Scan(...any) error }) (mailing.Message, error) {
+func scanMessage(sc sqldb.Scanner) (mailing.Message, error) {
 	var m mailing.Message
 	err := sc.Scan(&m.ID, &m.OwnerID, &m.Subject, &m.Body, sqldb.ScanTime(&m.CreatedAt))
 	return m, err
@@ -90,20 +90,10 @@ func (s *Store) ListMessages(ctx context.Context, f mailing.MessageFilter) ([]ma
 		if total, err = count(ctx, tx, `SELECT COUNT(*) FROM mailing_messages`+w.SQL(), w.Args()...); err != nil || total == 0 {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+messageCols+` FROM mailing_messages`+w.SQL()+` ORDER BY id LIMIT ? OFFSET ?`,
+		out, err = sqldb.Query(ctx, tx, scanMessage,
+			`SELECT `+messageCols+` FROM mailing_messages`+w.SQL()+` ORDER BY id LIMIT ? OFFSET ?`,
 			w.Args(sqldb.PageArgs(f.Limit, f.Offset)...)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			m, err := scanMessage(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, m)
-		}
-		return rows.Err()
+		return err
 	})
 	if err != nil {
 		return nil, 0, wrap(op, err)
