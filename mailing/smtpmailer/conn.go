@@ -133,7 +133,13 @@ func (pc *conn) exchange(from, to string, body []byte) (mailing.Reply, phase, er
 // message instead of four.
 func (pc *conn) exchangePipelined(from, to string, body []byte) (mailing.Reply, phase, error) {
 	t := pc.c.Text
-	if _, err := t.W.WriteString("MAIL FROM:" + from + "\r\nRCPT TO:" + to + "\r\nDATA\r\n"); err != nil {
+	mail := "MAIL FROM:" + from
+	if !isASCII(from + to) {
+		if ok, _ := pc.c.Extension("SMTPUTF8"); ok {
+			mail += " SMTPUTF8"
+		}
+	}
+	if _, err := t.W.WriteString(mail + "\r\nRCPT TO:" + to + "\r\nDATA\r\n"); err != nil {
 		return mailing.Reply{}, phaseMail, err
 	}
 	if err := t.W.Flush(); err != nil {
@@ -199,3 +205,12 @@ func (pc *conn) quit() {
 
 // drop closes the connection without a word.
 func (pc *conn) drop() { _ = pc.raw.Close() }
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
