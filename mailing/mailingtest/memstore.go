@@ -3,6 +3,7 @@ package mailingtest
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -22,17 +23,23 @@ import (
 //     (mailing.SystemClock unless SetClock says otherwise); values the
 //     caller put there are ignored. SetMailingEnabled uses its now argument.
 //   - OpenRun gives new deliveries NextAttemptAt = RunAt and CreatedAt =
-//     UpdatedAt = Now. It does not touch the mailing's UpdatedAt.
+//     UpdatedAt = Now. It does not touch the mailing's UpdatedAt. A zero
+//     RunAt creates nothing and only moves NextRun (the engine closes a
+//     mailing that is over this way).
+//   - ClaimDeliveries takes the earliest NextAttemptAt first, then the
+//     lowest id, and needs a non-empty Owner.
 //   - A lease has ended at LeaseUntil: ClaimDeliveries takes a row whose
 //     LeaseUntil is not after Now. ExpireSending takes rows whose LeaseUntil
 //     is before now.
-//   - StartDeliveries checks only that owner still holds the lease (a lease
-//     that expired but that nobody took over can still be started).
+//   - StartDeliveries checks that owner still holds the lease (a lease that
+//     expired but that nobody took over can still be started) and, as
+//     ClaimDeliveries, that the mailing is enabled and not ended at now: a
+//     mailing switched off between claim and start sends nothing.
 //   - FinishDeliveries sets LastError to "code response" (or the response
 //     alone when there is no code) for every outcome, sent included, and
-//     UpdatedAt to the attempt's At plus Duration. It fills an attempt's
-//     zero MailingID, ClientID and RunAt from its delivery, and skips an
-//     attempt whose delivery no longer exists (its mailing was deleted).
+//     UpdatedAt to the attempt's At plus Duration. It takes an attempt's
+//     MailingID, ClientID and RunAt from its delivery, and drops an attempt
+//     whose delivery no longer exists (its mailing was deleted).
 //   - An empty non-nil IDs slice selects nothing, in every filter.
 //   - RunSummaries of a missing mailing is empty, not ErrNotFound.
 type MemStore struct {
@@ -489,6 +496,11 @@ func (s *MemStore) OpenRun(ctx context.Context, p mailing.RunPlan) (int, error) 
 		return 0, fmt.Errorf("mailing %d: next run is %s, not %s: %w",
 			m.ID, fmtTime(m.NextRun), fmtTime(utc(p.Expect)), mailing.ErrConflict)
 	}
+	m.NextRun = utc(p.Next)
+	s.mailings[m.ID] = m
+	if p.RunAt.IsZero() {
+		return 0, nil // only moves NextRun: the mailing is over
+	}
 	runAt, now := utc(p.RunAt), utc(p.Now)
 	have := map[int64]bool{}
 	for _, d := range s.deliveries {
@@ -518,8 +530,6 @@ func (s *MemStore) OpenRun(ctx context.Context, p mailing.RunPlan) (int, error) 
 		}
 		created++
 	}
-	m.NextRun = utc(p.Next)
-	s.mailings[m.ID] = m
 	return created, nil
 }
 
@@ -536,27 +546,35 @@ func (s *MemStore) ClaimDeliveries(ctx context.Context, r mailing.ClaimRequest) 
 		return nil, err
 	}
 	defer s.mu.Unlock()
+	if r.Owner == "" {
+		return nil, errors.New("mailingtest: claim deliveries: the claim needs an owner")
+	}
 	now := utc(r.Now)
 	until := utc(r.Now.Add(r.Lease))
-	var out []mailing.Delivery
-	for _, id := range sortedIDs(s.deliveries) {
-		if r.Limit > 0 && len(out) >= r.Limit {
-			break
-		}
-		d := s.deliveries[id]
+	var due []mailing.Delivery
+	for _, d := range s.deliveries {
 		if d.State != mailing.DeliveryPending || d.NextAttemptAt.After(now) ||
 			d.LeaseOwner != "" && d.LeaseUntil.After(now) ||
-			r.MailingID != 0 && d.MailingID != r.MailingID {
+			r.MailingID != 0 && d.MailingID != r.MailingID || !s.sendable(d.MailingID, now) {
 			continue
 		}
-		if m, ok := s.mailings[d.MailingID]; !ok || !m.Enabled || m.End.Before(now) {
-			continue
-		}
-		d.LeaseOwner, d.LeaseUntil = r.Owner, until
-		s.deliveries[id] = d
-		out = append(out, d)
+		due = append(due, d)
 	}
-	return out, nil
+	slices.SortFunc(due, func(a, b mailing.Delivery) int {
+		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
+	})
+	due = page(due, mailing.ListOptions{Limit: r.Limit})
+	for i := range due {
+		due[i].LeaseOwner, due[i].LeaseUntil = r.Owner, until
+		s.deliveries[due[i].ID] = due[i]
+	}
+	return due, nil
+}
+
+// sendable reports whether mailing id is enabled and not ended at now.
+func (s *MemStore) sendable(id int64, now time.Time) bool {
+	m, ok := s.mailings[id]
+	return ok && m.Enabled && !m.End.Before(now)
 }
 
 // StartDeliveries moves owner's leased pending deliveries to sending and
@@ -570,7 +588,7 @@ func (s *MemStore) StartDeliveries(ctx context.Context, owner string, ids []int6
 	var moved []int64
 	for _, id := range ids {
 		d, ok := s.deliveries[id]
-		if !ok || d.State != mailing.DeliveryPending || d.LeaseOwner != owner || owner == "" {
+		if !ok || d.State != mailing.DeliveryPending || d.LeaseOwner != owner || owner == "" || !s.sendable(d.MailingID, now) {
 			continue
 		}
 		d.State = mailing.DeliverySending
@@ -603,12 +621,7 @@ func (s *MemStore) FinishDeliveries(ctx context.Context, owner string, results [
 		if !ok {
 			continue
 		}
-		a.MailingID = cmp.Or(a.MailingID, d.MailingID)
-		a.ClientID = cmp.Or(a.ClientID, d.ClientID)
-		if a.RunAt.IsZero() {
-			a.RunAt = d.RunAt
-		}
-		a.RunAt, a.At = utc(a.RunAt), utc(a.At)
+		a.MailingID, a.ClientID, a.RunAt, a.At = d.MailingID, d.ClientID, d.RunAt, utc(a.At)
 		s.lastAttempt++
 		a.ID = s.lastAttempt
 		s.attempts[a.ID] = a

@@ -1,6 +1,7 @@
 package mailingtest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -37,6 +38,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) mailing.Store) {
 	t.Run("Messages", func(t *testing.T) { testMessages(t, run) })
 	t.Run("Mailings", func(t *testing.T) { testMailings(t, run) })
 	t.Run("Ledger", func(t *testing.T) { testLedger(t, run) })
+	t.Run("Context", func(t *testing.T) { testContext(t, run) })
 }
 
 type runner func(t *testing.T, name string, test func(t *testing.T, f *fixture))
@@ -657,6 +659,7 @@ func testMailings(t *testing.T, run runner) {
 			assertSet(t, "Mailing.CreatedAt", m.CreatedAt)
 			assertSet(t, "Mailing.UpdatedAt", m.UpdatedAt)
 			assert.Equal(t, []int64{f.Cat.ID, f.Ann.ID, f.Bob.ID}, clients, "the caller's slice is not reordered")
+			clients[0] = f.Dan.ID // the store keeps no reference to the caller's slice
 
 			want := canonMailing(t, m)
 			want.ClientIDs = []int64{f.Ann.ID, f.Bob.ID, f.Cat.ID}
@@ -930,6 +933,14 @@ func testLedger(t *testing.T, run runner) {
 			}
 			assert.Len(t, f.claim(t, "e1", T0.Add(time.Minute), 0, 0), 3, "claimable at Now")
 
+			c := f.Ann
+			c.Email, c.Name = "ann.new@example.com", "Ann New"
+			require.NoError(t, f.s.UpdateClient(ctx, c))
+			ds, _ = f.deliveries(t, mailing.DeliveryFilter{ClientID: f.Ann.ID})
+			require.Len(t, ds, 1)
+			assert.Equal(t, f.Ann.Email, ds[0].Email, "a delivery keeps the address of its run")
+			assert.Equal(t, f.Ann.Name, ds[0].Name)
+
 			off := f.mailing1(t, func(m *mailing.Mailing) { m.NextRun = time.Time{} })
 			n, err = f.s.OpenRun(ctx, mailing.RunPlan{MailingID: off.ID, RunAt: T0, Next: T0.Add(time.Hour), Now: T0})
 			require.NoError(t, err, "a zero Expect matches a zero NextRun")
@@ -989,6 +1000,21 @@ func testLedger(t *testing.T, run runner) {
 		run(t, "ErrNotFound", func(t *testing.T, f *fixture) {
 			_, err := f.s.OpenRun(t.Context(), mailing.RunPlan{MailingID: 1, RunAt: T0, Expect: T0, Next: T0, Now: T0})
 			assert.ErrorIs(t, err, mailing.ErrNotFound)
+		})
+		run(t, "ZeroRunAt", func(t *testing.T, f *fixture) {
+			// The engine closes a mailing that is over with a plan without a
+			// run: NextRun moves (here to zero) and no row is created.
+			ctx := t.Context()
+			m := f.mailing1(t)
+			_, err := f.s.OpenRun(ctx, mailing.RunPlan{MailingID: m.ID, Expect: T0.Add(time.Hour), Now: T0})
+			assert.ErrorIs(t, err, mailing.ErrConflict, "Expect is still checked")
+			n, err := f.s.OpenRun(ctx, mailing.RunPlan{MailingID: m.ID, Expect: T0, Now: T0})
+			require.NoError(t, err)
+			assert.Zero(t, n)
+			assert.True(t, f.getMailing(t, m.ID).NextRun.IsZero(), "NextRun cleared")
+			ds, total := f.deliveries(t, mailing.DeliveryFilter{})
+			assert.Empty(t, ds, "no rows created")
+			assert.Zero(t, total)
 		})
 		run(t, "Concurrent", func(t *testing.T, f *fixture) {
 			m := f.mailing1(t)
@@ -1180,8 +1206,8 @@ func testLedger(t *testing.T, run runner) {
 			require.Len(t, got, 2)
 
 			now := T0.Add(time.Second)
-			moved := f.start(t, "e1", ids(all), now)
-			assert.ElementsMatch(t, ids(got), moved, "only the deliveries e1 leased")
+			moved := f.start(t, "e1", append(ids(all), all[2].ID+100), now)
+			assert.ElementsMatch(t, ids(got), moved, "only the deliveries e1 leased (an unknown id is left out)")
 			for _, d := range got {
 				s := f.delivery(t, d.ID)
 				assert.Equal(t, mailing.DeliverySending, s.State)
@@ -1569,5 +1595,38 @@ func testLedger(t *testing.T, run runner) {
 			require.NoError(t, err)
 			assert.Empty(t, runs, "a mailing without runs")
 		})
+	})
+}
+
+// ---------------------------------------------------------------------------
+// context
+
+func testContext(t *testing.T, run runner) {
+	run(t, "Canceled", func(t *testing.T, f *fixture) {
+		m := f.mailing1(t)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		c := mailing.Client{OwnerID: 1, Email: "late@example.com"}
+		for name, call := range map[string]func() error{
+			"CreateClient": func() error { return f.s.CreateClient(ctx, &c) },
+			"GetClient":    func() error { _, err := f.s.GetClient(ctx, f.Ann.ID); return err },
+			"ListClients":  func() error { _, _, err := f.s.ListClients(ctx, mailing.ClientFilter{}); return err },
+			"GetMailing":   func() error { _, err := f.s.GetMailing(ctx, m.ID); return err },
+			"OpenRun": func() error {
+				_, err := f.s.OpenRun(ctx, mailing.RunPlan{MailingID: m.ID, RunAt: T0, Expect: T0, Next: T0.Add(time.Hour), Now: T0})
+				return err
+			},
+			"ClaimDeliveries": func() error {
+				_, err := f.s.ClaimDeliveries(ctx, mailing.ClaimRequest{Owner: "e1", Now: T0, Lease: time.Minute})
+				return err
+			},
+			"ListDeliveries": func() error { _, _, err := f.s.ListDeliveries(ctx, mailing.DeliveryFilter{}); return err },
+		} {
+			assert.ErrorIs(t, call(), context.Canceled, name)
+		}
+		_, n, err := f.s.ListClients(t.Context(), mailing.ClientFilter{Search: "late@"})
+		require.NoError(t, err)
+		assert.Zero(t, n, "a cancelled CreateClient stores nothing")
+		assert.Equal(t, T0, f.getMailing(t, m.ID).NextRun, "a cancelled OpenRun changes nothing")
 	})
 }
