@@ -24,12 +24,21 @@ import (
 func Migrate(ctx context.Context, db *sql.DB, d Dialect, fsys fs.FS, table string) error {
 	var err error
 	attempts := 1
-	if d == SQLite {
+	switch d {
+	case SQLite:
 		attempts = 2
+	case MySQL:
+		// goose's own session locker leaves Up's first check unlocked, where
+		// a concurrent run can see a half-made version table: lock it all.
+		unlock, err := mysqlLock(ctx, db, table)
+		if err != nil {
+			return fmt.Errorf("sqldb: migrate %s: %w", table, err)
+		}
+		defer unlock()
 	}
 	for range attempts {
 		var p *goose.Provider
-		if p, err = provider(db, d, fsys, table, true); err != nil {
+		if p, err = provider(db, d, fsys, table); err != nil {
 			return err
 		}
 		if _, err = p.Up(ctx); err == nil || ctx.Err() != nil {
@@ -56,7 +65,7 @@ func (s Status) UpToDate() bool { return s.Pending == 0 }
 // migrations in fsys, recorded in table, without changing anything but
 // creating the (empty) version table when it is missing.
 func MigrationStatus(ctx context.Context, db *sql.DB, d Dialect, fsys fs.FS, table string) (Status, error) {
-	p, err := provider(db, d, fsys, table, false)
+	p, err := provider(db, d, fsys, table)
 	if err != nil {
 		return Status{}, err
 	}
@@ -77,7 +86,7 @@ func MigrationStatus(ctx context.Context, db *sql.DB, d Dialect, fsys fs.FS, tab
 	return st, nil
 }
 
-func provider(db *sql.DB, d Dialect, fsys fs.FS, table string, lock bool) (*goose.Provider, error) {
+func provider(db *sql.DB, d Dialect, fsys fs.FS, table string) (*goose.Provider, error) {
 	var gd goose.Dialect
 	switch d {
 	case SQLite:
@@ -94,9 +103,6 @@ func provider(db *sql.DB, d Dialect, fsys fs.FS, table string, lock bool) (*goos
 		goose.WithTableName(table),
 		goose.WithDisableGlobalRegistry(true),
 	}
-	if lock && d == MySQL {
-		opts = append(opts, goose.WithSessionLocker(mysqlLocker{name: table}))
-	}
 	p, err := goose.NewProvider(gd, db, fsys, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: migrations for %s: %w", table, err)
@@ -104,28 +110,29 @@ func provider(db *sql.DB, d Dialect, fsys fs.FS, table string, lock bool) (*goos
 	return p, nil
 }
 
-// mysqlLocker serialises migration runs on one MySQL database with a named
-// lock scoped to the database and version table.
-type mysqlLocker struct{ name string }
-
-// mysqlLockWait is how long (seconds) a run waits for another to finish.
+// mysqlLockWait is how long (seconds) a migration run waits for another.
 const mysqlLockWait = 300
 
-func (l mysqlLocker) SessionLock(ctx context.Context, conn *sql.Conn) error {
-	var got sql.NullInt64
-	err := conn.QueryRowContext(ctx,
-		`SELECT GET_LOCK(CONCAT('goose_', MD5(CONCAT(DATABASE(), '.', ?))), ?)`, l.name, mysqlLockWait).Scan(&got)
+// mysqlLock serialises migration runs on one MySQL database with a named
+// server lock, scoped to the database and the version table, held by a
+// connection of its own until unlock.
+func mysqlLock(ctx context.Context, db *sql.DB, table string) (unlock func(), err error) {
+	conn, err := db.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("take the migration lock: %w", err)
+		return nil, err
+	}
+	const name = `CONCAT('goose_', MD5(CONCAT(DATABASE(), '.', ?)))`
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, `SELECT GET_LOCK(`+name+`, ?)`, table, mysqlLockWait).Scan(&got); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("take the migration lock: %w", err)
 	}
 	if !got.Valid || got.Int64 != 1 {
-		return fmt.Errorf("take the migration lock: another migration held it for %d seconds", mysqlLockWait)
+		conn.Close()
+		return nil, fmt.Errorf("take the migration lock: another migration held it for %d seconds", mysqlLockWait)
 	}
-	return nil
-}
-
-func (l mysqlLocker) SessionUnlock(ctx context.Context, conn *sql.Conn) error {
-	_, err := conn.ExecContext(ctx,
-		`SELECT RELEASE_LOCK(CONCAT('goose_', MD5(CONCAT(DATABASE(), '.', ?))))`, l.name)
-	return err
+	return func() {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT RELEASE_LOCK(`+name+`)`, table)
+		conn.Close()
+	}, nil
 }

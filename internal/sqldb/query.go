@@ -35,6 +35,29 @@ func Values(rows, cols int) string {
 	return strings.Repeat(row+",", rows-1) + row
 }
 
+// SelectRows returns a SELECT of rows rows of placeholders with the given
+// column names, joined by UNION ALL: a derived table of arguments that
+// both SQLite and MySQL accept (SQLite allows at most 500 rows):
+//
+//	SelectRows(2, "id", "state") == "SELECT ? AS id, ? AS state UNION ALL SELECT ?, ?"
+func SelectRows(rows int, cols ...string) string {
+	if rows <= 0 || len(cols) == 0 {
+		panic("sqldb: SelectRows needs at least one row and one column")
+	}
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("? AS ")
+		b.WriteString(c)
+	}
+	next := " UNION ALL SELECT " + strings.Repeat("?, ", len(cols)-1) + "?"
+	b.WriteString(strings.Repeat(next, rows-1))
+	return b.String()
+}
+
 // Args returns vs as query arguments, for an IN list or a multi-row
 // insert.
 func Args[T any](vs []T) []any {

@@ -132,6 +132,9 @@ func TestTime(t *testing.T) {
 		require.NoError(t, sqldb.ScanTime(&got).Scan(nil))
 		assert.True(t, got.IsZero())
 		assert.Error(t, sqldb.ScanTime(&got).Scan("yesterday"))
+		assert.Error(t, sqldb.ScanTime(&got).Scan("2024-02-30 20:59:58.123456"), "no such day")
+		assert.Error(t, sqldb.ScanTime(&got).Scan("2024-02-29 24:59:58.123456"), "no such hour")
+		assert.Error(t, sqldb.ScanTime(&got).Scan("2024-02-29 20:59:58.12345x"))
 		assert.Error(t, sqldb.ScanTime(&got).Scan(42))
 	})
 	t.Run("RoundTrip", func(t *testing.T) {
@@ -234,6 +237,9 @@ func TestIn(t *testing.T) {
 	assert.Equal(t, "(?,?,?),(?,?,?)", sqldb.Values(2, 3))
 	assert.Equal(t, "(?)", sqldb.Values(1, 1))
 	assert.Panics(t, func() { sqldb.Values(0, 1) })
+	assert.Equal(t, "SELECT ? AS id, ? AS state UNION ALL SELECT ?, ? UNION ALL SELECT ?, ?", sqldb.SelectRows(3, "id", "state"))
+	assert.Equal(t, "SELECT ? AS id", sqldb.SelectRows(1, "id"))
+	assert.Panics(t, func() { sqldb.SelectRows(0, "id") })
 }
 
 func TestWhere(t *testing.T) {
@@ -352,6 +358,15 @@ func TestMigrate(t *testing.T) {
 			}
 		})
 	})
+}
+
+func BenchmarkScanTime(b *testing.B) {
+	var t time.Time
+	for range b.N {
+		if err := sqldb.ScanTime(&t).Scan("2024-02-29 20:59:58.123456"); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 func TestDialect(t *testing.T) {

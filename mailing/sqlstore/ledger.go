@@ -143,8 +143,8 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r mailing.ClaimRequest) ([]
 			SELECT `+deliveryCols+` FROM mailing_deliveries
 			WHERE state = 'pending' AND next_attempt_at <= ?
 				AND (lease_until IS NULL OR lease_until <= ?)
-				AND mailing_id IN (SELECT id FROM mailings WHERE enabled = 1 AND end_at >= ?)
-				AND (? = 0 OR mailing_id = ?)
+				AND +mailing_id IN (SELECT id FROM mailings WHERE enabled = 1 AND end_at >= ?)
+				AND (? = 0 OR +mailing_id = ?)
 			ORDER BY next_attempt_at, id
 			LIMIT ?`+s.d.claimRows,
 			now, now, now, r.MailingID, r.MailingID, sqldb.Limit(r.Limit))
@@ -190,7 +190,7 @@ func (s *Store) StartDeliveries(ctx context.Context, owner string, ids []int64, 
 			held, err := sqldb.Query(ctx, tx, sqldb.ScanInt64, `
 				SELECT id FROM mailing_deliveries
 				WHERE id IN (`+sqldb.In(len(chunk))+`) AND state = 'pending' AND lease_owner = ?
-					AND mailing_id IN (SELECT id FROM mailings WHERE enabled = 1 AND end_at >= ?)`+s.d.lockRows,
+					AND +mailing_id IN (SELECT id FROM mailings WHERE enabled = 1 AND end_at >= ?)`+s.d.lockRows,
 				args...)
 			if err != nil || len(held) == 0 {
 				return err
@@ -220,87 +220,68 @@ func (s *Store) StartDeliveries(ctx context.Context, owner string, ids []int64, 
 	return out, nil
 }
 
-// heldDelivery is what FinishDeliveries needs of a delivery.
-type heldDelivery struct {
-	id, mailingID, ownerID, clientID int64
-	runAt                            time.Time
-	state                            mailing.DeliveryState
-	leaseOwner                       string
-}
-
-func scanHeld(sc sqldb.Scanner) (*heldDelivery, error) {
-	h := new(heldDelivery)
-	return h, sc.Scan(&h.id, &h.mailingID, &h.ownerID, &h.clientID, sqldb.ScanTime(&h.runAt), &h.state, &h.leaseOwner)
-}
-
-// FinishDeliveries records every result's attempt (an attempt whose
-// delivery no longer exists, its mailing deleted, is dropped) and applies
-// the result to the deliveries owner still holds in sending, clearing the
-// lease, in one transaction. An attempt's MailingID, ClientID and RunAt
-// are taken from its delivery.
+// FinishDeliveries records every result's attempt and applies the result
+// to the deliveries owner still holds in sending, clearing the lease, in
+// one transaction. An attempt takes its MailingID, ClientID and RunAt from
+// its delivery; one whose delivery no longer exists (its mailing was
+// deleted) is dropped. A delivery listed twice takes its first result.
 func (s *Store) FinishDeliveries(ctx context.Context, owner string, results []mailing.Result) error {
 	const op = "finish deliveries"
 	if len(results) == 0 {
 		return nil
 	}
-	ids := make([]int64, len(results))
-	for i, r := range results {
-		ids[i] = r.Attempt.DeliveryID
-	}
-	ids = uniqueIDs(ids)
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		held := make(map[int64]*heldDelivery, len(ids))
-		for chunk := range slices.Chunk(ids, batchSize) {
-			hs, err := sqldb.Query(ctx, tx, scanHeld, `
-				SELECT id, mailing_id, owner_id, client_id, run_at, state, lease_owner FROM mailing_deliveries
-				WHERE id IN (`+sqldb.In(len(chunk))+`)`+s.d.lockRows, sqldb.Args(chunk)...)
-			if err != nil {
+		applied := make(map[int64]bool, len(results))
+		for chunk := range slices.Chunk(results, finishBatch) {
+			if err := insertAttempts(ctx, tx, chunk); err != nil {
 				return err
 			}
-			for _, h := range hs {
-				held[h.id] = h
+			var args []any
+			n := 0
+			for _, r := range chunk {
+				a := r.Attempt
+				if applied[a.DeliveryID] {
+					continue
+				}
+				applied[a.DeliveryID] = true
+				var next any
+				if r.State == mailing.DeliveryPending {
+					next = sqldb.TimeArg(r.NextAttemptAt)
+				}
+				args = append(args, a.DeliveryID, r.State, next, clip(lastError(a)), sqldb.TimeArg(a.At.Add(a.Duration)))
+				n++
 			}
-		}
-
-		var attempts []attemptRow
-		for _, r := range results {
-			if h := held[r.Attempt.DeliveryID]; h != nil {
-				attempts = append(attempts, attemptRow{r.Attempt, h})
-			}
-		}
-		if err := insertAttempts(ctx, tx, attempts); err != nil {
-			return err
-		}
-
-		stmt, err := tx.PrepareContext(ctx, `
-			UPDATE mailing_deliveries
-			SET state = ?, next_attempt_at = COALESCE(?, next_attempt_at), last_error = ?,
-				lease_owner = '', lease_until = NULL, updated_at = ?
-			WHERE id = ?`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, r := range results {
-			a := r.Attempt
-			h := held[a.DeliveryID]
-			if h == nil || h.state != mailing.DeliverySending || h.leaseOwner != owner {
+			if n == 0 {
 				continue
 			}
-			var next any
-			if r.State == mailing.DeliveryPending {
-				next = sqldb.TimeArg(r.NextAttemptAt)
+			results := sqldb.SelectRows(n, "id", "state", "next_attempt_at", "last_error", "updated_at")
+			var update string
+			switch s.d.name {
+			case SQLite:
+				update = `
+					UPDATE mailing_deliveries
+					SET state = r.state, next_attempt_at = COALESCE(r.next_attempt_at, mailing_deliveries.next_attempt_at),
+						last_error = r.last_error, lease_owner = '', lease_until = NULL, updated_at = r.updated_at
+					FROM (` + results + `) AS r
+					WHERE mailing_deliveries.id = r.id AND mailing_deliveries.state = 'sending' AND mailing_deliveries.lease_owner = ?`
+			case MySQL:
+				update = `
+					UPDATE mailing_deliveries d JOIN (` + results + `) AS r ON d.id = r.id
+					SET d.state = r.state, d.next_attempt_at = COALESCE(r.next_attempt_at, d.next_attempt_at),
+						d.last_error = r.last_error, d.lease_owner = '', d.lease_until = NULL, d.updated_at = r.updated_at
+					WHERE d.state = 'sending' AND d.lease_owner = ?`
 			}
-			if _, err := stmt.ExecContext(ctx, r.State, next, clip(lastError(a)),
-				sqldb.TimeArg(a.At.Add(a.Duration)), a.DeliveryID); err != nil {
+			if _, err := tx.ExecContext(ctx, update, append(args, owner)...); err != nil {
 				return err
 			}
-			h.state, h.leaseOwner = r.State, ""
 		}
 		return nil
 	})
 	return wrap(op, err)
 }
+
+// finishBatch bounds the results one statement of FinishDeliveries takes.
+const finishBatch = 100
 
 // lastError is the text a delivery's LastError shows for an attempt:
 // "code response", or the response alone when the server did not answer.
@@ -311,31 +292,21 @@ func lastError(a mailing.Attempt) string {
 	return a.Response
 }
 
-// attemptRow is an attempt with the delivery it belongs to.
-type attemptRow struct {
-	a mailing.Attempt
-	d *heldDelivery
-}
-
-const attemptInsertCols = 10
-
-// insertAttempts records attempts with multi-row inserts.
-func insertAttempts(ctx context.Context, tx *sql.Tx, rows []attemptRow) error {
-	const perInsert = batchSize / attemptInsertCols * 2 // 100 rows, 1,000 arguments
-	for chunk := range slices.Chunk(rows, perInsert) {
-		args := make([]any, 0, len(chunk)*attemptInsertCols)
-		for _, r := range chunk {
-			args = append(args, r.a.DeliveryID, r.d.mailingID, r.d.ownerID, r.d.clientID, sqldb.TimeArg(r.d.runAt),
-				sqldb.TimeArg(r.a.At), int64(r.a.Duration), r.a.Outcome, r.a.Code, clip(r.a.Response))
-		}
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO mailing_attempts
-				(delivery_id, mailing_id, owner_id, client_id, run_at, at, duration_ns, outcome, code, response)
-			VALUES `+sqldb.Values(len(chunk), attemptInsertCols), args...); err != nil {
-			return err
-		}
+// insertAttempts records the attempts of results (at most finishBatch)
+// with the mailing, owner, client and run of their deliveries.
+func insertAttempts(ctx context.Context, tx *sql.Tx, results []mailing.Result) error {
+	args := make([]any, 0, len(results)*6)
+	for _, r := range results {
+		a := r.Attempt
+		args = append(args, a.DeliveryID, sqldb.TimeArg(a.At), int64(a.Duration), a.Outcome, a.Code, clip(a.Response))
 	}
-	return nil
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO mailing_attempts
+			(delivery_id, mailing_id, owner_id, client_id, run_at, at, duration_ns, outcome, code, response)
+		SELECT d.id, d.mailing_id, d.owner_id, d.client_id, d.run_at, a.at, a.duration_ns, a.outcome, a.code, a.response
+		FROM (`+sqldb.SelectRows(len(results), "delivery_id", "at", "duration_ns", "outcome", "code", "response")+`) AS a
+		JOIN mailing_deliveries d ON d.id = a.delivery_id`, args...)
+	return err
 }
 
 // ReleaseDeliveries drops owner's lease on its pending deliveries of ids.
@@ -366,30 +337,26 @@ func (s *Store) ExpireSending(ctx context.Context, now time.Time) (int, error) {
 	at := sqldb.Micro(now)
 	var n int
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		n = 0
-		stuck, err := sqldb.Query(ctx, tx, func(sc sqldb.Scanner) (attemptRow, error) {
-			h := new(heldDelivery)
-			err := sc.Scan(&h.id, &h.mailingID, &h.ownerID, &h.clientID, sqldb.ScanTime(&h.runAt))
-			return attemptRow{mailing.Attempt{DeliveryID: h.id, At: at, Outcome: mailing.OutcomeUnknown, Response: ExpireResponse}, h}, err
-		}, `
-			SELECT id, mailing_id, owner_id, client_id, run_at FROM mailing_deliveries
-			WHERE state = 'sending' AND lease_until < ?
-			ORDER BY id`+s.d.lockRows, sqldb.TimeArg(at))
+		stuck, err := sqldb.Query(ctx, tx, sqldb.ScanInt64, `
+			SELECT id FROM mailing_deliveries
+			WHERE state = 'sending' AND lease_until < ?`+s.d.lockRows, sqldb.TimeArg(at))
 		if err != nil {
 			return err
 		}
-		if err := insertAttempts(ctx, tx, stuck); err != nil {
-			return err
-		}
-		for chunk := range slices.Chunk(stuck, batchSize) {
-			args := []any{ExpireResponse, sqldb.TimeArg(at)}
-			for _, r := range chunk {
-				args = append(args, r.a.DeliveryID)
+		slices.Sort(stuck)
+		for chunk := range slices.Chunk(stuck, finishBatch) {
+			results := make([]mailing.Result, len(chunk))
+			for i, id := range chunk {
+				results[i].Attempt = mailing.Attempt{DeliveryID: id, At: at, Outcome: mailing.OutcomeUnknown, Response: ExpireResponse}
+			}
+			if err := insertAttempts(ctx, tx, results); err != nil {
+				return err
 			}
 			if _, err := tx.ExecContext(ctx, `
 				UPDATE mailing_deliveries
 				SET state = 'unknown', last_error = ?, lease_owner = '', lease_until = NULL, updated_at = ?
-				WHERE id IN (`+sqldb.In(len(chunk))+`)`, args...); err != nil {
+				WHERE id IN (`+sqldb.In(len(chunk))+`)`,
+				append([]any{ExpireResponse, sqldb.TimeArg(at)}, sqldb.Args(chunk)...)...); err != nil {
 				return err
 			}
 		}
