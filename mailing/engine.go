@@ -368,6 +368,9 @@ func (e *Engine) deliver(ctx context.Context, mailingID int64, sum *Summary) err
 		cancel()
 		sum.Deferred += len(p.deferred)
 	}
+	if e.breaker.State() == gobreaker.StateOpen {
+		sum.BreakerOpen = true
+	}
 	if p.err != nil {
 		return p.err
 	}

@@ -100,7 +100,7 @@ func runSend(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("send: %w", err)
 	}
-	if sum.Failed+sum.Unknown+sum.Deferred > 0 || sum.BreakerOpen {
+	if sum.Failed+sum.Unknown+sum.Retried+sum.Deferred > 0 || sum.BreakerOpen {
 		return errSomeNotSent
 	}
 	return nil
