@@ -14,6 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/skychimp/skychimp/accounts"
+	"github.com/skychimp/skychimp/accounts/accountsmail"
+	accountssql "github.com/skychimp/skychimp/accounts/sqlstore"
 	"github.com/skychimp/skychimp/internal/sqldb"
 	"github.com/skychimp/skychimp/mailing"
 	"github.com/skychimp/skychimp/mailing/outbox"
@@ -48,9 +51,18 @@ type App struct {
 	Dialect  sqldb.Dialect
 	Store    *mailingsql.Store
 	Mailings *mailing.Service
-	Mailer   mailing.Mailer
-	Engine   *mailing.Engine
-	Secret   []byte
+	// Accounts is the user service. Its session-ending and change hooks call
+	// EndSessions and UserChanged, which the host sets before serving.
+	Accounts      *accounts.Service
+	AccountsStore *accountssql.Store
+	EndSessions   func(ctx context.Context, userID int64) error
+	UserChanged   func(ctx context.Context, u accounts.User)
+	Mailer        mailing.Mailer
+	Engine        *mailing.Engine
+	Secret        []byte
+	// MailingChanged, when set, is called after a mailing is created,
+	// changed, enabled or disabled (serve wakes the scheduler with it).
+	MailingChanged func(ctx context.Context, mailingID int64)
 	// MailerName says where mail goes, for people: "SMTP host:port" or "outbox DIR".
 	MailerName string
 
@@ -106,7 +118,39 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		From: cfg.From, FromName: cfg.FromName, Logger: cfg.Logger,
 		UnsubscribeURL: a.unsubscribeURL, OnResult: cfg.OnResult,
 	})
-	a.Mailings = mailing.NewService(a.Store, nil)
+	a.Mailings = mailing.NewService(a.Store, nil, mailing.WithChangeHook(func(ctx context.Context, id int64) {
+		if a.MailingChanged != nil {
+			a.MailingChanged(ctx, id)
+		}
+	}))
+
+	if a.AccountsStore, err = accountssql.New(db, d); err != nil {
+		a.Close()
+		return nil, err
+	}
+	notifier, err := accountsmail.New(a.Mailer, accountsmail.Config{From: cfg.From, FromName: cfg.FromName, Product: "Skychimp"})
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	opts := []accounts.Option{
+		accounts.WithLogger(cfg.Logger),
+		accounts.WithSessionEnder(func(ctx context.Context, id int64) error {
+			if a.EndSessions != nil {
+				return a.EndSessions(ctx, id)
+			}
+			return nil
+		}),
+		accounts.WithChangeHook(func(ctx context.Context, u accounts.User) {
+			if a.UserChanged != nil {
+				a.UserChanged(ctx, u)
+			}
+		}),
+	}
+	if cfg.BaseURL != "" {
+		opts = append(opts, accounts.WithBaseURL(cfg.BaseURL))
+	}
+	a.Accounts = accounts.NewService(a.AccountsStore, notifier, opts...)
 	return a, nil
 }
 

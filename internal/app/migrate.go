@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 
+	accountssql "github.com/skychimp/skychimp/accounts/sqlstore"
 	"github.com/skychimp/skychimp/internal/sqldb"
 	mailingsql "github.com/skychimp/skychimp/mailing/sqlstore"
 )
@@ -16,11 +17,17 @@ type schema struct {
 	status  func(context.Context) (sqldb.Status, error)
 }
 
-func schemas(db *sql.DB, d sqldb.Dialect) []schema {
+// schemas lists every package's migrations, in the order they apply.
+func schemas(db *sql.DB, d sqldb.Dialect) ([]schema, error) {
+	as, err := accountssql.New(db, d)
+	if err != nil {
+		return nil, err
+	}
 	ms := mailingsql.New(db, d)
 	return []schema{
+		{"accounts", as.Migrate, as.MigrationStatus},
 		{"mailing", ms.Migrate, ms.MigrationStatus},
-	}
+	}, nil
 }
 
 // MigrationReport says what Migrate did to one package's schema.
@@ -42,7 +49,11 @@ func (r MigrationReport) String() string {
 // to date database it changes nothing.
 func Migrate(ctx context.Context, db *sql.DB, d sqldb.Dialect) ([]MigrationReport, error) {
 	var out []MigrationReport
-	for _, s := range schemas(db, d) {
+	list, err := schemas(db, d)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range list {
 		before, err := s.status(ctx)
 		if err != nil {
 			return out, fmt.Errorf("%s schema: %w", s.name, err)
