@@ -4,6 +4,7 @@
 //	skychimp migrate            create or upgrade the database schema
 //	skychimp send --mailing ID  send one mailing's current run now
 //	skychimp send --due         one pass over everything that is due
+//	skychimp user add --email E --role R [--password-stdin]
 //	skychimp version            print the version
 //
 // Every command takes --db (or SKYCHIMP_DB): sqlite:PATH (the default,
@@ -56,7 +57,9 @@ func commands() []command {
 	return []command{
 		{"migrate", "create or upgrade the database schema", runMigrate},
 		{"send", "send one mailing now (--mailing ID) or everything due (--due)", runSend},
+		{"user", "add a user: user add --email E --role R [--password-stdin]", runUser},
 		{"version", "print the version", runVersion},
+		{"bench", "measure sending throughput and memory", runBench},
 	}
 }
 
