@@ -40,3 +40,16 @@ func (d Dialect) JSONIDs() string {
 	}
 	return "SELECT ids.value AS id FROM json_each(?) AS ids"
 }
+
+// IDList returns the inside of an IN list of ids, and its arguments, in
+// the form each engine plans best: MySQL gets one placeholder per id (a
+// constant list, at most 65,535), SQLite one JSON argument (any number).
+//
+//	list, args := d.IDList(ids)
+//	"... WHERE mailing_id IN (" + list + ")", args...
+func (d Dialect) IDList(ids []int64) (string, []any) {
+	if d == MySQL && len(ids) > 0 {
+		return In(len(ids)), Args(ids)
+	}
+	return "SELECT value FROM json_each(?)", []any{JSONInts(ids)}
+}

@@ -136,18 +136,24 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r mailing.ClaimRequest) ([]
 	until := sqldb.Micro(r.Now.Add(r.Lease))
 	var out []mailing.Delivery
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		// The mailings filter is a subquery, not a join: MySQL would lock the
-		// joined mailings rows too, and SKIP LOCKED would then skip every
-		// delivery of a mailing another claim is looking at.
+		// The mailings that may send are read first, without locks, and
+		// passed as a list: as a subquery, MySQL would join mailings into the
+		// locking read (locking its rows, and SKIP LOCKED would then skip
+		// every delivery of a mailing another claim looks at) and may plan the
+		// read by mailing instead of by the claim index.
+		sending, err := sendingMailings(ctx, tx, r.Now, r.MailingID)
+		if err != nil || len(sending) == 0 {
+			return err
+		}
+		list, listArgs := s.d.name.IDList(sending)
 		ds, err := queryDeliveries(ctx, tx, `
-			SELECT `+deliveryCols+` FROM mailing_deliveries
+			SELECT `+deliveryCols+` FROM mailing_deliveries`+s.d.claimIndex+`
 			WHERE state = 'pending' AND next_attempt_at <= ?
 				AND (lease_until IS NULL OR lease_until <= ?)
-				AND +mailing_id IN (SELECT id FROM mailings WHERE enabled = 1 AND end_at >= ?)
-				AND (? = 0 OR +mailing_id = ?)
+				AND mailing_id IN (`+list+`)
 			ORDER BY next_attempt_at, id
 			LIMIT ?`+s.d.claimRows,
-			now, now, now, r.MailingID, r.MailingID, sqldb.Limit(r.Limit))
+			append(append([]any{now, now}, listArgs...), sqldb.Limit(r.Limit))...)
 		if err != nil {
 			return err
 		}
@@ -174,6 +180,15 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r mailing.ClaimRequest) ([]
 	return out, nil
 }
 
+// sendingMailings returns the ids of the mailings that may send at now:
+// enabled and not ended; only mailingID's when it is not 0.
+func sendingMailings(ctx context.Context, q sqldb.Querier, now time.Time, mailingID int64) ([]int64, error) {
+	return sqldb.Query(ctx, q, sqldb.ScanInt64, `
+		SELECT id FROM mailings
+		WHERE enabled = 1 AND end_at >= ? AND (? = 0 OR id = ?)`,
+		sqldb.TimeArg(now), mailingID, mailingID)
+}
+
 // StartDeliveries moves the deliveries of ids that owner holds, still
 // pending, of enabled mailings not ended at now, to sending, and counts
 // the attempt. It returns the ids it moved, in the order given.
@@ -186,22 +201,45 @@ func (s *Store) StartDeliveries(ctx context.Context, owner string, ids []int64, 
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		clear(moved)
 		for chunk := range slices.Chunk(uniqueIDs(ids), batchSize) {
-			args := append(sqldb.Args(chunk), owner, sqldb.TimeArg(now))
-			held, err := sqldb.Query(ctx, tx, sqldb.ScanInt64, `
-				SELECT id FROM mailing_deliveries
-				WHERE id IN (`+sqldb.In(len(chunk))+`) AND state = 'pending' AND lease_owner = ?
-					AND +mailing_id IN (SELECT id FROM mailings WHERE enabled = 1 AND end_at >= ?)`+s.d.lockRows,
-				args...)
+			type row struct{ id, mailingID int64 }
+			held, err := sqldb.Query(ctx, tx, func(sc sqldb.Scanner) (r row, err error) {
+				return r, sc.Scan(&r.id, &r.mailingID)
+			}, `
+				SELECT id, mailing_id FROM mailing_deliveries
+				WHERE id IN (`+sqldb.In(len(chunk))+`) AND state = 'pending' AND lease_owner = ?`+s.d.lockRows,
+				append(sqldb.Args(chunk), owner)...)
 			if err != nil || len(held) == 0 {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `
-				UPDATE mailing_deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ?
-				WHERE id IN (`+sqldb.In(len(held))+`)`,
-				append([]any{sqldb.TimeArg(now)}, sqldb.Args(held)...)...); err != nil {
+			// Their mailings, checked apart for the same reasons as in a claim.
+			var mailings []int64
+			for _, h := range held {
+				mailings = append(mailings, h.mailingID)
+			}
+			mailings = uniqueIDs(mailings)
+			sending, err := sqldb.Query(ctx, tx, sqldb.ScanInt64, `
+				SELECT id FROM mailings
+				WHERE id IN (`+sqldb.In(len(mailings))+`) AND enabled = 1 AND end_at >= ?`,
+				append(sqldb.Args(mailings), sqldb.TimeArg(now))...)
+			if err != nil {
 				return err
 			}
-			for _, id := range held {
+			var start []int64
+			for _, h := range held {
+				if slices.Contains(sending, h.mailingID) {
+					start = append(start, h.id)
+				}
+			}
+			if len(start) == 0 {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `
+				UPDATE mailing_deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ?
+				WHERE id IN (`+sqldb.In(len(start))+`)`,
+				append([]any{sqldb.TimeArg(now)}, sqldb.Args(start)...)...); err != nil {
+				return err
+			}
+			for _, id := range start {
 				moved[id] = true
 			}
 		}
@@ -231,47 +269,8 @@ func (s *Store) FinishDeliveries(ctx context.Context, owner string, results []ma
 		return nil
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		applied := make(map[int64]bool, len(results))
-		for chunk := range slices.Chunk(results, finishBatch) {
-			if err := insertAttempts(ctx, tx, chunk); err != nil {
-				return err
-			}
-			var args []any
-			n := 0
-			for _, r := range chunk {
-				a := r.Attempt
-				if applied[a.DeliveryID] {
-					continue
-				}
-				applied[a.DeliveryID] = true
-				var next any
-				if r.State == mailing.DeliveryPending {
-					next = sqldb.TimeArg(r.NextAttemptAt)
-				}
-				args = append(args, a.DeliveryID, r.State, next, clip(lastError(a)), sqldb.TimeArg(a.At.Add(a.Duration)))
-				n++
-			}
-			if n == 0 {
-				continue
-			}
-			results := sqldb.SelectRows(n, "id", "state", "next_attempt_at", "last_error", "updated_at")
-			var update string
-			switch s.d.name {
-			case SQLite:
-				update = `
-					UPDATE mailing_deliveries
-					SET state = r.state, next_attempt_at = COALESCE(r.next_attempt_at, mailing_deliveries.next_attempt_at),
-						last_error = r.last_error, lease_owner = '', lease_until = NULL, updated_at = r.updated_at
-					FROM (` + results + `) AS r
-					WHERE mailing_deliveries.id = r.id AND mailing_deliveries.state = 'sending' AND mailing_deliveries.lease_owner = ?`
-			case MySQL:
-				update = `
-					UPDATE mailing_deliveries d JOIN (` + results + `) AS r ON d.id = r.id
-					SET d.state = r.state, d.next_attempt_at = COALESCE(r.next_attempt_at, d.next_attempt_at),
-						d.last_error = r.last_error, d.lease_owner = '', d.lease_until = NULL, d.updated_at = r.updated_at
-					WHERE d.state = 'sending' AND d.lease_owner = ?`
-			}
-			if _, err := tx.ExecContext(ctx, update, append(args, owner)...); err != nil {
+		for chunk := range slices.Chunk(resultRows(results), batchSize) {
+			if err := s.finish(ctx, tx, owner, chunk); err != nil {
 				return err
 			}
 		}
@@ -280,8 +279,59 @@ func (s *Store) FinishDeliveries(ctx context.Context, owner string, results []ma
 	return wrap(op, err)
 }
 
-// finishBatch bounds the results one statement of FinishDeliveries takes.
-const finishBatch = 100
+// finish records the attempts of rows and applies them to the deliveries
+// owner holds.
+func (s *Store) finish(ctx context.Context, tx *sql.Tx, owner string, rows []resultRow) error {
+	results, args := s.d.results(rows)
+	if err := s.insertAttempts(ctx, tx, results, args); err != nil {
+		return err
+	}
+	var update string
+	switch s.d.name {
+	case SQLite:
+		update = `
+			UPDATE mailing_deliveries
+			SET state = r.state, next_attempt_at = COALESCE(r.next_attempt_at, mailing_deliveries.next_attempt_at),
+				last_error = r.last_error, lease_owner = '', lease_until = NULL, updated_at = r.updated_at
+			FROM (` + results + `) AS r
+			WHERE r.apply = 1 AND mailing_deliveries.id = r.delivery_id
+				-- "+" keeps the planner on the rows given (by id), off the index of sending rows.
+				AND +mailing_deliveries.state = 'sending' AND mailing_deliveries.lease_owner = ?`
+	case MySQL:
+		update = `
+			UPDATE mailing_deliveries d JOIN (` + results + `) AS r ON d.id = r.delivery_id
+			SET d.state = r.state, d.next_attempt_at = COALESCE(r.next_attempt_at, d.next_attempt_at),
+				d.last_error = r.last_error, d.lease_owner = '', d.lease_until = NULL, d.updated_at = r.updated_at
+			WHERE r.apply = 1 AND d.state = 'sending' AND d.lease_owner = ?`
+	}
+	_, err := tx.ExecContext(ctx, update, append(args, owner)...)
+	return err
+}
+
+// resultRow is a result as dialect.results takes it: delivery_id, at,
+// duration_ns, outcome, code, response, state, next_attempt_at,
+// last_error, updated_at, apply.
+type resultRow [11]any
+
+// resultRows returns results as rows for dialect.results.
+func resultRows(results []mailing.Result) []resultRow {
+	rows := make([]resultRow, len(results))
+	seen := make(map[int64]bool, len(results))
+	for i, r := range results {
+		a := r.Attempt
+		var next any
+		if r.State == mailing.DeliveryPending {
+			next = sqldb.TimeArg(r.NextAttemptAt)
+		}
+		apply := 0
+		if !seen[a.DeliveryID] {
+			seen[a.DeliveryID], apply = true, 1
+		}
+		rows[i] = resultRow{a.DeliveryID, sqldb.TimeArg(a.At), int64(a.Duration), a.Outcome, a.Code, clip(a.Response),
+			r.State, next, clip(lastError(a)), sqldb.TimeArg(a.At.Add(a.Duration)), apply}
+	}
+	return rows
+}
 
 // lastError is the text a delivery's LastError shows for an attempt:
 // "code response", or the response alone when the server did not answer.
@@ -292,20 +342,16 @@ func lastError(a mailing.Attempt) string {
 	return a.Response
 }
 
-// insertAttempts records the attempts of results (at most finishBatch)
-// with the mailing, owner, client and run of their deliveries.
-func insertAttempts(ctx context.Context, tx *sql.Tx, results []mailing.Result) error {
-	args := make([]any, 0, len(results)*6)
-	for _, r := range results {
-		a := r.Attempt
-		args = append(args, a.DeliveryID, sqldb.TimeArg(a.At), int64(a.Duration), a.Outcome, a.Code, clip(a.Response))
-	}
+// insertAttempts records the attempts of results (a dialect.results
+// table, with its args) with the mailing, owner, client and run of their
+// deliveries.
+func (s *Store) insertAttempts(ctx context.Context, tx *sql.Tx, results string, args []any) error {
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO mailing_attempts
 			(delivery_id, mailing_id, owner_id, client_id, run_at, at, duration_ns, outcome, code, response)
-		SELECT d.id, d.mailing_id, d.owner_id, d.client_id, d.run_at, a.at, a.duration_ns, a.outcome, a.code, a.response
-		FROM (`+sqldb.SelectRows(len(results), "delivery_id", "at", "duration_ns", "outcome", "code", "response")+`) AS a
-		JOIN mailing_deliveries d ON d.id = a.delivery_id`, args...)
+		SELECT d.id, d.mailing_id, d.owner_id, d.client_id, d.run_at, r.at, r.duration_ns, r.outcome, r.code, r.response
+		FROM (`+results+`) AS r
+		JOIN mailing_deliveries d ON d.id = r.delivery_id`, args...)
 	return err
 }
 
@@ -344,12 +390,14 @@ func (s *Store) ExpireSending(ctx context.Context, now time.Time) (int, error) {
 			return err
 		}
 		slices.Sort(stuck)
-		for chunk := range slices.Chunk(stuck, finishBatch) {
+		for chunk := range slices.Chunk(stuck, batchSize) {
 			results := make([]mailing.Result, len(chunk))
 			for i, id := range chunk {
-				results[i].Attempt = mailing.Attempt{DeliveryID: id, At: at, Outcome: mailing.OutcomeUnknown, Response: ExpireResponse}
+				results[i] = mailing.Result{State: mailing.DeliveryUnknown, Attempt: mailing.Attempt{
+					DeliveryID: id, At: at, Outcome: mailing.OutcomeUnknown, Response: ExpireResponse}}
 			}
-			if err := insertAttempts(ctx, tx, results); err != nil {
+			rows, args := s.d.results(resultRows(results))
+			if err := s.insertAttempts(ctx, tx, rows, args); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `
