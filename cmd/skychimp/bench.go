@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+
+	"github.com/skychimp/skychimp/internal/bench"
+)
+
+// runBench measures sending throughput and memory: the SMTP client alone
+// against an in-process sink, then the engine with its ledger on SQLite
+// and on MySQL/MariaDB, for each number of recipients.
+func runBench(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "bench")
+	sizes := fs.String("n", "10000,100000", "numbers of recipients to measure, comma-separated")
+	workers := fs.Int("workers", 16, "concurrent sends")
+	conns := fs.Int("connections", 8, "SMTP connections in the pool")
+	claim := fs.Int("claim-batch", 0, "deliveries the engine leases at a time (0: the engine's default)")
+	mysqlDSN := fs.String("mysql", e.getenv(bench.MySQLEnv), "MySQL/MariaDB DSN (go-sql-driver form) on which to create and drop a scratch database; empty skips MySQL (env "+bench.MySQLEnv+")")
+	cases := fs.String("cases", "smtp,sqlite,mysql", "cases to run, comma-separated: smtp (the ceiling), sqlite, mysql")
+	asJSON := fs.Bool("json", false, "print the results as JSON")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg := bench.Config{Workers: *workers, Connections: *conns, ClaimBatch: *claim, MySQL: *mysqlDSN, Log: e.stderr}
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return usagef("--n %q: want positive whole numbers separated by commas", *sizes)
+		}
+		cfg.Sizes = append(cfg.Sizes, n)
+	}
+	for _, c := range strings.Split(*cases, ",") {
+		switch c = strings.TrimSpace(c); c {
+		case bench.CaseSMTP, bench.CaseSQLite, bench.CaseMySQL:
+			cfg.Cases = append(cfg.Cases, c)
+		default:
+			return usagef("--cases %q: want smtp, sqlite and/or mysql", *cases)
+		}
+	}
+	if *workers < 1 || *workers > 1024 {
+		return usagef("--workers %d: want a whole number from 1 to 1024", *workers)
+	}
+	if *conns < 1 || *conns > 1024 {
+		return usagef("--connections %d: want a whole number from 1 to 1024", *conns)
+	}
+	if *claim < 0 {
+		return usagef("--claim-batch %d: want 0 or more", *claim)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return usagef("--cpuprofile: %v", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("bench: CPU profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	rep, err := bench.Run(ctx, cfg)
+	if *asJSON {
+		if jerr := json.NewEncoder(e.stdout).Encode(rep); jerr != nil {
+			return jerr
+		}
+	} else if len(rep.Results) > 0 || err == nil {
+		if terr := rep.WriteTable(e.stdout); terr != nil {
+			return terr
+		}
+	}
+	return err
+}

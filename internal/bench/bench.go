@@ -1,0 +1,505 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/skychimp/skychimp/internal/smtptest"
+	"github.com/skychimp/skychimp/internal/sqldb"
+	"github.com/skychimp/skychimp/mailing"
+	"github.com/skychimp/skychimp/mailing/smtpmailer"
+	"github.com/skychimp/skychimp/mailing/sqlstore"
+)
+
+// The cases a run measures.
+const (
+	CaseSMTP   = "smtp"   // the SMTP client alone: the ceiling
+	CaseSQLite = "sqlite" // the engine with its ledger on SQLite
+	CaseMySQL  = "mysql"  // the engine with its ledger on MySQL/MariaDB
+)
+
+// MySQLEnv names the environment variable that gives the default MySQL
+// server for the MySQL case (a go-sql-driver DSN; its database part is
+// ignored: the run creates its own database and drops it).
+const MySQLEnv = "SKYCHIMP_TEST_MYSQL"
+
+// Config says what to measure. Zero fields take their documented default.
+type Config struct {
+	// Sizes are the numbers of recipients to measure; default 10,000 and 100,000.
+	Sizes []int
+	// Workers is the number of concurrent sends (the engine's Workers and the
+	// ceiling's goroutines); default 16.
+	Workers int
+	// Connections is the SMTP connection pool's size; default 8.
+	Connections int
+	// ClaimBatch is the engine's ClaimBatch; 0 means the engine's default.
+	ClaimBatch int
+	// MySQL is a go-sql-driver DSN of a server on which the run creates a
+	// fresh database per size and drops it after; empty skips the MySQL case.
+	MySQL string
+	// Dir holds the SQLite database files, each removed after its case;
+	// default a new temporary directory.
+	Dir string
+	// Cases limits the run to these cases (CaseSMTP, CaseSQLite, CaseMySQL);
+	// empty means all. The ratio needs CaseSMTP.
+	Cases []string
+	// Log receives a line per phase as the run goes; nil discards them.
+	Log io.Writer
+}
+
+func (c *Config) setDefaults() {
+	if len(c.Sizes) == 0 {
+		c.Sizes = []int{10_000, 100_000}
+	}
+	if c.Workers <= 0 {
+		c.Workers = 16
+	}
+	if c.Connections <= 0 {
+		c.Connections = 8
+	}
+	if c.Log == nil {
+		c.Log = io.Discard
+	}
+	if len(c.Cases) == 0 {
+		c.Cases = []string{CaseSMTP, CaseSQLite, CaseMySQL}
+	}
+}
+
+func (c *Config) wants(name string) bool {
+	for _, n := range c.Cases {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Result is one case measured at one size.
+type Result struct {
+	Case string `json:"case"`
+	N    int    `json:"n"`
+	// Seconds is the wall time from the first send (for the engine: from the
+	// call of RunDue, which opens the run) until the last message was accepted
+	// and recorded.
+	Seconds    float64 `json:"seconds"`
+	MsgsPerSec float64 `json:"msgs_per_sec"`
+	// Ratio is MsgsPerSec over the SMTP ceiling's at the same N (0 when the
+	// ceiling was not measured).
+	Ratio float64 `json:"ratio"`
+	// PeakHeapMB is the peak of the Go heap (objects, live or not yet
+	// collected) during the phase; PeakRSSMB the peak resident set of the
+	// whole process (0 where the system does not tell).
+	PeakHeapMB float64 `json:"peak_heap_mb"`
+	PeakRSSMB  float64 `json:"peak_rss_mb"`
+	// FirstMessageMS is the time from the start of the phase (the call of
+	// RunDue for the engine) to the first message accepted by the server.
+	FirstMessageMS float64 `json:"first_message_ms"`
+	// MicrosPerRecipient is the wall time per recipient; CPUMicrosPerRecipient
+	// the CPU time of the whole process (client, server and database driver)
+	// per recipient.
+	MicrosPerRecipient    float64 `json:"us_per_recipient"`
+	CPUMicrosPerRecipient float64 `json:"cpu_us_per_recipient"`
+	// SetupSeconds is the time spent creating the clients, the message and
+	// the mailing (not measured).
+	SetupSeconds float64 `json:"setup_seconds,omitempty"`
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	GoVersion   string   `json:"go_version"`
+	CPUs        int      `json:"cpus"`
+	Workers     int      `json:"workers"`
+	Connections int      `json:"connections"`
+	Results     []Result `json:"results"`
+	// Skipped says why a case was not measured.
+	Skipped []string `json:"skipped,omitempty"`
+}
+
+// Run measures every case at every size. The SMTP ceiling of a size runs
+// first so the others can be compared with it.
+func Run(ctx context.Context, cfg Config) (Report, error) {
+	cfg.setDefaults()
+	rep := Report{GoVersion: runtime.Version(), CPUs: runtime.GOMAXPROCS(0), Workers: cfg.Workers, Connections: cfg.Connections}
+	for _, n := range cfg.Sizes {
+		if n <= 0 {
+			return rep, fmt.Errorf("bench: size %d: want a positive number of recipients", n)
+		}
+	}
+	if cfg.wants(CaseMySQL) && cfg.MySQL == "" {
+		rep.Skipped = append(rep.Skipped, "mysql: no server given (set "+MySQLEnv+" or --mysql to a DSN such as root@tcp(127.0.0.1:3306)/test)")
+	}
+	if cfg.Dir == "" && cfg.wants(CaseSQLite) {
+		dir, err := os.MkdirTemp("", "skychimp-bench-")
+		if err != nil {
+			return rep, fmt.Errorf("bench: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		cfg.Dir = dir
+	}
+	for _, n := range cfg.Sizes {
+		var ceiling float64
+		add := func(r Result) {
+			if r.Case == CaseSMTP {
+				ceiling = r.MsgsPerSec
+			}
+			if ceiling > 0 {
+				r.Ratio = r.MsgsPerSec / ceiling
+			}
+			rep.Results = append(rep.Results, r)
+		}
+		if cfg.wants(CaseSMTP) {
+			fmt.Fprintf(cfg.Log, "smtp   n=%d: sending\n", n)
+			r, err := RunSMTP(ctx, cfg, n)
+			if err != nil {
+				return rep, err
+			}
+			add(r)
+		}
+		if cfg.wants(CaseSQLite) {
+			path := filepath.Join(cfg.Dir, "bench-"+strconv.Itoa(n)+".db")
+			r, err := RunEngine(ctx, cfg, CaseSQLite, "sqlite:"+path, n)
+			for _, p := range []string{path, path + "-wal", path + "-shm"} {
+				_ = os.Remove(p)
+			}
+			if err != nil {
+				return rep, err
+			}
+			add(r)
+		}
+		if cfg.wants(CaseMySQL) && cfg.MySQL != "" {
+			url, drop, err := createMySQL(ctx, cfg.MySQL)
+			if err != nil {
+				return rep, err
+			}
+			r, err := RunEngine(ctx, cfg, CaseMySQL, url, n)
+			if derr := drop(); err == nil {
+				err = derr
+			}
+			if err != nil {
+				return rep, err
+			}
+			add(r)
+		}
+	}
+	return rep, nil
+}
+
+// The message every case sends, personalised per recipient.
+const (
+	msgSubject = "News for {{.Name}}"
+	msgBody    = `<h1>Hello {{.Name}},</h1>
+<p>Here is what happened at Example Co. this week. We shipped the new dashboard, fixed the export
+that some of you reported, and wrote up how our customers use scheduled mailings to keep in touch.</p>
+<p><a href="https://example.com/news/week-12">Read the whole story</a> or
+<a href="https://example.com/account">change what we send you</a>.</p>
+<p>You receive this because {{.Email}} is on our list.</p>`
+	fromAddr = "news@example.com"
+	fromName = "Example Co."
+)
+
+// recipient is the i-th client of a run.
+func recipient(i int) mailing.Recipient {
+	s := strconv.Itoa(i + 1)
+	return mailing.Recipient{Name: "Client " + s, Email: "client" + s + "@example.org"}
+}
+
+// secret signs the unsubscribe links, as the service does.
+var secret = []byte("bench-secret-0123456789abcdef")
+
+func unsubscribeURL(d mailing.Delivery) string {
+	return "https://example.com/unsubscribe/" + mailing.UnsubscribeToken(secret, d)
+}
+
+// newSink starts an in-process SMTP server that counts messages.
+func newSink() (*smtptest.Server, error) {
+	srv, err := smtptest.New(smtptest.Options{Sink: true, Domain: "sink.local"})
+	if err != nil {
+		return nil, fmt.Errorf("bench: start SMTP sink: %w", err)
+	}
+	return srv, nil
+}
+
+func newMailer(srv *smtptest.Server, cfg Config) (*smtpmailer.Mailer, error) {
+	m, err := smtpmailer.New(smtpmailer.Config{
+		Host: srv.Host(), Port: srv.Port(), HELO: "bench.local",
+		From: fromAddr, FromName: fromName, Connections: cfg.Connections,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bench: SMTP client: %w", err)
+	}
+	return m, nil
+}
+
+// phase times one measured phase: memory peaks, CPU and wall time, and
+// the first message accepted.
+type phase struct {
+	start time.Time
+	cpu   time.Duration
+	mem   *sampler
+	first atomic.Int64 // ns from start to the first accepted message; 0: none yet
+}
+
+func startPhase() *phase {
+	settle()
+	p := &phase{mem: startSampler(), cpu: cpuTime()}
+	p.start = time.Now()
+	return p
+}
+
+// accepted notes that a message was accepted now.
+func (p *phase) accepted() {
+	if p.first.Load() == 0 {
+		p.first.CompareAndSwap(0, int64(max(time.Since(p.start), 1)))
+	}
+}
+
+func (p *phase) end(name string, n int) Result {
+	elapsed := time.Since(p.start)
+	cpu := cpuTime() - p.cpu
+	heap, rss := p.mem.Stop()
+	const mb = 1 << 20
+	return Result{
+		Case: name, N: n,
+		Seconds:               elapsed.Seconds(),
+		MsgsPerSec:            float64(n) / elapsed.Seconds(),
+		PeakHeapMB:            float64(heap) / mb,
+		PeakRSSMB:             float64(rss) / mb,
+		FirstMessageMS:        float64(p.first.Load()) / float64(time.Millisecond),
+		MicrosPerRecipient:    float64(elapsed.Microseconds()) / float64(n),
+		CPUMicrosPerRecipient: float64(cpu.Microseconds()) / float64(n),
+	}
+}
+
+// RunSMTP measures the ceiling: the SMTP client alone sending n messages
+// from cfg.Workers goroutines over cfg.Connections connections to an
+// in-process sink. The envelopes are those the engine would send (the same
+// personalised subject, body, headers and unsubscribe link), built as they
+// go; rendering the MIME message is part of the client's work.
+func RunSMTP(ctx context.Context, cfg Config, n int) (Result, error) {
+	cfg.setDefaults()
+	srv, err := newSink()
+	if err != nil {
+		return Result{}, err
+	}
+	defer srv.Close()
+	m, err := newMailer(srv, cfg)
+	if err != nil {
+		return Result{}, err
+	}
+	defer m.Close()
+	tmpl, err := mailing.ParseTemplate(mailing.Message{Subject: msgSubject, Body: msgBody})
+	if err != nil {
+		return Result{}, fmt.Errorf("bench: %w", err)
+	}
+	// The body is rendered once, for a sample, and personalised by
+	// replacement: the ceiling must not pay for template execution.
+	sample := mailing.Recipient{Name: "Sample Name", Email: "sample@example.org"}
+	subject, body, err := tmpl.Render(sample)
+	if err != nil {
+		return Result{}, fmt.Errorf("bench: %w", err)
+	}
+	envelope := func(i int) mailing.Envelope {
+		r := recipient(i)
+		d := mailing.Delivery{ID: int64(i + 1), MailingID: 1, ClientID: int64(i + 1)}
+		return mailing.Envelope{
+			From: fromAddr, FromName: fromName, To: r.Email, ToName: r.Name,
+			Subject: replace2(subject, sample, r), HTML: replace2(body, sample, r),
+			Headers:         map[string]string{"X-Skychimp-Delivery": strconv.FormatInt(d.ID, 10)},
+			ListUnsubscribe: unsubscribeURL(d),
+		}
+	}
+
+	var next atomic.Int64
+	var firstErr error
+	var errOnce sync.Once
+	var wg sync.WaitGroup
+	p := startPhase()
+	for range cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				if _, err := m.Send(ctx, envelope(i)); err != nil {
+					errOnce.Do(func() { firstErr = err })
+					next.Store(int64(n))
+					return
+				}
+				p.accepted()
+			}
+		}()
+	}
+	wg.Wait()
+	r := p.end(CaseSMTP, n)
+	if firstErr != nil {
+		return r, fmt.Errorf("bench: smtp n=%d: %w", n, firstErr)
+	}
+	if err := ctx.Err(); err != nil {
+		return r, err
+	}
+	if got := srv.Accepted(); got != int64(n) {
+		return r, fmt.Errorf("bench: smtp n=%d: the server accepted %d messages", n, got)
+	}
+	return r, nil
+}
+
+// replace2 personalises text rendered for sample to r.
+func replace2(text string, sample, r mailing.Recipient) string {
+	return strings.ReplaceAll(strings.ReplaceAll(text, sample.Email, r.Email), sample.Name, r.Name)
+}
+
+// countingMailer notes when the first message is accepted.
+type countingMailer struct {
+	mailing.Mailer
+	p *phase
+}
+
+func (m countingMailer) Send(ctx context.Context, e mailing.Envelope) (mailing.Reply, error) {
+	reply, err := m.Mailer.Send(ctx, e)
+	if err == nil {
+		m.p.accepted()
+	}
+	return reply, err
+}
+
+// RunEngine measures the engine on the database at url ("sqlite:PATH" or
+// "mysql:DSN", empty): it creates n clients of one owner, one message and
+// one mailing due now, then times one RunDue pass, from the call (which
+// opens the run: n ledger rows) until it returns with every message sent
+// and recorded. It checks that the sink accepted n messages and that the
+// ledger holds n sent deliveries and n attempts.
+func RunEngine(ctx context.Context, cfg Config, name, url string, n int) (Result, error) {
+	cfg.setDefaults()
+	fail := func(err error) (Result, error) { return Result{}, fmt.Errorf("bench: %s n=%d: %w", name, n, err) }
+
+	fmt.Fprintf(cfg.Log, "%-6s n=%d: creating %d clients, a message and a mailing\n", name, n, n)
+	setup := time.Now()
+	db, d, err := sqldb.OpenURL(ctx, url)
+	if err != nil {
+		return fail(err)
+	}
+	defer db.Close()
+	store := sqlstore.New(db, d)
+	if err := store.Migrate(ctx); err != nil {
+		return fail(err)
+	}
+	m, err := seed(ctx, store, n)
+	if err != nil {
+		return fail(err)
+	}
+	setupTime := time.Since(setup)
+
+	srv, err := newSink()
+	if err != nil {
+		return Result{}, err
+	}
+	defer srv.Close()
+	sm, err := newMailer(srv, cfg)
+	if err != nil {
+		return Result{}, err
+	}
+	defer sm.Close()
+
+	fmt.Fprintf(cfg.Log, "%-6s n=%d: sending (setup took %s)\n", name, n, setupTime.Round(time.Millisecond))
+	p := &phase{}
+	engine := mailing.NewEngine(store, countingMailer{Mailer: sm, p: p}, nil, mailing.EngineConfig{
+		Name: "bench", Workers: cfg.Workers, ClaimBatch: cfg.ClaimBatch,
+		From: fromAddr, FromName: fromName, UnsubscribeURL: unsubscribeURL,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	ps := startPhase()
+	p.start, p.cpu, p.mem = ps.start, ps.cpu, ps.mem
+	sum, err := engine.RunDue(ctx)
+	r := p.end(name, n)
+	r.SetupSeconds = setupTime.Seconds()
+	if err != nil {
+		return fail(err)
+	}
+	if sum.Runs != 1 || sum.Sent != n || sum.Failed+sum.Retried+sum.Unknown+sum.Deferred != 0 {
+		return fail(fmt.Errorf("the pass did not send everything once: runs opened %d, %s", sum.Runs, sum))
+	}
+	if got := srv.Accepted(); got != int64(n) {
+		return fail(fmt.Errorf("the server accepted %d messages", got))
+	}
+	if err := checkLedger(ctx, store, m.ID, n); err != nil {
+		return fail(err)
+	}
+	return r, nil
+}
+
+// seed creates n clients of one owner (in chunks, each one transaction),
+// a message and an enabled daily mailing to all of them, due now.
+func seed(ctx context.Context, store mailing.Store, n int) (mailing.Mailing, error) {
+	const owner, chunk = 1, 5000
+	ids := make([]int64, 0, n)
+	cs := make([]*mailing.Client, 0, chunk)
+	for i := 0; i < n; i += chunk {
+		cs = cs[:0]
+		for j := i; j < min(i+chunk, n); j++ {
+			r := recipient(j)
+			cs = append(cs, &mailing.Client{OwnerID: owner, Email: r.Email, Name: r.Name})
+		}
+		if err := store.CreateClients(ctx, cs); err != nil {
+			return mailing.Mailing{}, err
+		}
+		for _, c := range cs {
+			ids = append(ids, c.ID)
+		}
+	}
+	msg := &mailing.Message{OwnerID: owner, Subject: msgSubject, Body: msgBody}
+	if err := msg.Validate(); err != nil {
+		return mailing.Mailing{}, err
+	}
+	if err := store.CreateMessage(ctx, msg); err != nil {
+		return mailing.Mailing{}, err
+	}
+	start := time.Now().UTC().Truncate(time.Second)
+	m := &mailing.Mailing{
+		OwnerID: owner, Name: "bench", MessageID: msg.ID, ClientIDs: ids,
+		Start: start, End: start.Add(30 * 24 * time.Hour), Period: mailing.Daily,
+		Enabled: true, NextRun: start,
+	}
+	if err := m.Validate(); err != nil {
+		return mailing.Mailing{}, err
+	}
+	if err := store.CreateMailing(ctx, m); err != nil {
+		return mailing.Mailing{}, err
+	}
+	return *m, nil
+}
+
+// checkLedger verifies that the mailing's one run has n deliveries, all
+// sent, and that n attempts were recorded.
+func checkLedger(ctx context.Context, store mailing.Store, mailingID int64, n int) error {
+	runs, err := store.RunSummaries(ctx, mailingID)
+	if err != nil {
+		return err
+	}
+	if len(runs) != 1 {
+		return fmt.Errorf("the ledger holds %d runs, want 1", len(runs))
+	}
+	if c := runs[0].Counts; c[mailing.DeliverySent] != n || len(c) != 1 {
+		return fmt.Errorf("the run's deliveries by state are %v, want %d sent", c, n)
+	}
+	_, attempts, err := store.ListAttempts(ctx, mailing.AttemptFilter{MailingID: mailingID, ListOptions: mailing.ListOptions{Limit: 1}})
+	if err != nil {
+		return err
+	}
+	if attempts != n {
+		return fmt.Errorf("the ledger recorded %d attempts, want %d", attempts, n)
+	}
+	return nil
+}
