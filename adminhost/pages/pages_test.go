@@ -864,3 +864,21 @@ func TestMountedUnderGroup(t *testing.T) {
 	r = b.post("/account/forgot", url.Values{"email": {"oz@example.com"}})
 	assert.Equal(t, http.StatusOK, r.Code)
 }
+
+func TestRegisterMailDown(t *testing.T) {
+	e := newEnv(t)
+	e.addUser(t, "pat@example.com", "pat password", false)
+	e.notes.Fail(io.ErrClosedPipe)
+	register := func(email string) resp {
+		b := e.browser(t)
+		b.get("/register")
+		return b.post("/register", url.Values{"email": {email}, "full_name": {"Pat Poe"}, "password": {"some password"}})
+	}
+	newOne := register("quinn@example.com")
+	assert.Equal(t, http.StatusServiceUnavailable, newOne.Code)
+	assert.Contains(t, text(newOne.Body), "Your details are saved, but we could not send the email to quinn@example.com just now.")
+	assert.Contains(t, newOne.Body, `href="/verify/resend"`)
+	dup := register("pat@example.com")
+	assert.Equal(t, newOne.Code, dup.Code)
+	assert.Equal(t, stable(newOne.Body), stable(strings.Replace(dup.Body, "pat@", "quinn@", 1)), "no difference for an existing address")
+}
