@@ -98,6 +98,9 @@ func openMySQL(ctx context.Context, dsn string) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database \"mysql:%s\": %w", redactDSN(dsn), err)
 	}
+	if cfg.DBName == "" {
+		return nil, fmt.Errorf("database \"mysql:%s\": the DSN names no database (user:password@tcp(host:port)/DATABASE)", redactDSN(dsn))
+	}
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
 	cfg.ClientFoundRows = true

@@ -63,6 +63,10 @@ func TestOpenURL(t *testing.T) {
 		assert.Contains(t, err.Error(), `database "mysql:bob:xxxxx@tcp(127.0.0.1:3306": invalid DSN`)
 		assert.NotContains(t, err.Error(), "hunter2")
 	})
+	t.Run("ErrMySQLNoDatabase", func(t *testing.T) {
+		_, _, err := sqldb.OpenURL(ctx, "mysql:bob:hunter2@tcp(127.0.0.1:3306)/")
+		assert.EqualError(t, err, `database "mysql:bob:xxxxx@tcp(127.0.0.1:3306)/": the DSN names no database (user:password@tcp(host:port)/DATABASE)`)
+	})
 	t.Run("ErrMySQLUnreachable", func(t *testing.T) {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		require.NoError(t, err)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -115,20 +116,43 @@ func (s *Store) migrationsFS() (fs.FS, error) {
 	return fsys, nil
 }
 
-// checkConn rejects a SQLite pool opened without foreign keys, whose
-// cascades the store relies on.
+// checkConn rejects a database the store cannot work with: a SQLite pool
+// opened without foreign keys, whose cascades the store relies on, or a
+// MySQL server without SKIP LOCKED and JSON_TABLE (MySQL 8.0, MariaDB
+// 10.6).
 func (s *Store) checkConn(ctx context.Context) error {
-	if s.d.name != SQLite {
-		return nil
-	}
-	var on int
-	if err := s.db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on); err != nil {
-		return fmt.Errorf("sqlstore: check SQLite foreign keys: %w", err)
-	}
-	if on != 1 {
-		return errors.New("sqlstore: SQLite foreign keys are off: open the database with sqlstore.SQLiteDSN or sqlstore.Open")
+	switch s.d.name {
+	case SQLite:
+		var on int
+		if err := s.db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on); err != nil {
+			return fmt.Errorf("sqlstore: check SQLite foreign keys: %w", err)
+		}
+		if on != 1 {
+			return errors.New("sqlstore: SQLite foreign keys are off: open the database with sqlstore.SQLiteDSN or sqlstore.Open")
+		}
+	case MySQL:
+		var version string
+		if err := s.db.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version); err != nil {
+			return fmt.Errorf("sqlstore: check the MySQL version: %w", err)
+		}
+		if !mysqlVersionOK(version) {
+			return fmt.Errorf("sqlstore: server version %s is too old: the store needs MySQL 8.0 or MariaDB 10.6 (SKIP LOCKED, JSON_TABLE)", version)
+		}
 	}
 	return nil
+}
+
+// mysqlVersionOK reports whether a VERSION() string names MySQL 8.0 or
+// later, or MariaDB 10.6 or later.
+func mysqlVersionOK(version string) bool {
+	var major, minor int
+	if _, err := fmt.Sscanf(version, "%d.%d", &major, &minor); err != nil {
+		return true // unknown format: let the statements tell
+	}
+	if strings.Contains(strings.ToLower(version), "mariadb") {
+		return major > 10 || major == 10 && minor >= 6
+	}
+	return major >= 8
 }
 
 // batchSize bounds the ids of one IN list and the rows of one multi-row
