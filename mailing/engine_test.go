@@ -399,3 +399,22 @@ func TestEngineSendNow(t *testing.T) {
 	assert.ErrorIs(t, err, mailing.ErrNotFound)
 	assert.Equal(t, mailing.Summary{}, w.runDue(t), "the run SendNow opened is not opened again")
 }
+
+func TestEngineResendFailed(t *testing.T) {
+	w := newWorld(t, mailingtest.NewMemStore(), 3, fastConfig())
+	w.mailer.FailRecipient(w.clients[0].Email, mailingtest.PermError(550, "5.2.2 Mailbox full"), 1)
+	m := w.mailing(t, t0.Add(-time.Hour), 10)
+	assert.Equal(t, mailing.Summary{Runs: 1, Sent: 2, Failed: 1}, w.runDue(t))
+
+	_, err := w.svc.ResendFailed(as(manager), m.ID, m.Start)
+	assert.ErrorIs(t, err, mailing.ErrForbidden, "managers do not send on the owner's behalf")
+	_, err = w.svc.ResendFailed(as(bob), m.ID, m.Start)
+	assert.ErrorIs(t, err, mailing.ErrNotFound)
+
+	n, err := w.svc.ResendFailed(as(alice), m.ID, m.Start)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	assert.Equal(t, mailing.Summary{Sent: 1}, w.runDue(t))
+	w.assertEachOnce(t, 1)
+	assert.Len(t, w.attempts(t, w.clients[0].ID), 2, "the failure and the resend are both in the log")
+}

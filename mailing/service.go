@@ -533,3 +533,26 @@ func (s *Service) RunSummaries(ctx context.Context, mailingID int64) ([]RunSumma
 	}
 	return s.store.RunSummaries(ctx, mailingID)
 }
+
+// ResendFailed queues the clients whose delivery of one run of a mailing
+// the actor owns has failed for another try, at once; their earlier
+// attempts stay in the send log. It returns how many were queued.
+// Managers may not (ErrForbidden): it sends mail on the owner's behalf.
+func (s *Service) ResendFailed(ctx context.Context, mailingID int64, runAt time.Time) (int, error) {
+	u, err := actor(ctx)
+	if err != nil {
+		return 0, err
+	}
+	m, err := s.store.GetMailing(ctx, mailingID)
+	if err := check(u, "mailing", mailingID, m.OwnerID, err, accessWrite); err != nil {
+		return 0, err
+	}
+	n, err := s.store.RequeueFailed(ctx, mailingID, runAt, s.clock.Now())
+	if err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		s.changed(ctx, mailingID)
+	}
+	return n, nil
+}

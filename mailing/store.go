@@ -205,6 +205,11 @@ type Ledger interface {
 	// ReleaseDeliveries drops owner's lease on pending deliveries it claimed
 	// but will not start (a cancelled pass), so others may claim them at once.
 	ReleaseDeliveries(ctx context.Context, owner string, ids []int64) error
+	// RequeueFailed moves the failed deliveries of one run of a mailing back
+	// to pending, due at now, with no lease and their attempt count reset,
+	// so the engine tries them again ("resend to failed"). Their earlier
+	// attempts stay in the log. It returns how many were moved.
+	RequeueFailed(ctx context.Context, mailingID int64, runAt, now time.Time) (int, error)
 	// ExpireSending marks deliveries stuck in sending with a lease that ended
 	// before now as unknown, recording an attempt that says so, and returns
 	// how many. Their engine died mid-send: the server may have the message.

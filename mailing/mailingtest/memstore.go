@@ -658,6 +658,25 @@ func (s *MemStore) ReleaseDeliveries(ctx context.Context, owner string, ids []in
 	return nil
 }
 
+// RequeueFailed moves the failed deliveries of one run back to pending.
+func (s *MemStore) RequeueFailed(ctx context.Context, mailingID int64, runAt, now time.Time) (int, error) {
+	if err := s.lock(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	n := 0
+	for id, d := range s.deliveries {
+		if d.MailingID != mailingID || !d.RunAt.Equal(runAt) || d.State != mailing.DeliveryFailed {
+			continue
+		}
+		d.State, d.Attempts, d.NextAttemptAt = mailing.DeliveryPending, 0, utc(now)
+		d.LeaseOwner, d.LeaseUntil, d.UpdatedAt = "", time.Time{}, utc(now)
+		s.deliveries[id] = d
+		n++
+	}
+	return n, nil
+}
+
 // ExpireResponse is the Response of the attempt ExpireSending records.
 const ExpireResponse = "engine stopped during the send (lease expired); the server may have accepted the message"
 

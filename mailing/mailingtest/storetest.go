@@ -1420,6 +1420,41 @@ func testLedger(t *testing.T, run runner) {
 		})
 	})
 
+	t.Run("RequeueFailed", func(t *testing.T) {
+		run(t, "OK", func(t *testing.T, f *fixture) {
+			ctx := t.Context()
+			m := f.mailing1(t)
+			f.open(t, m.ID, T0)
+			failed := f.send(t, m.ID, T0, mailing.DeliveryFailed)
+			next := T0.Add(24 * time.Hour)
+			f.open(t, m.ID, next)
+			f.send(t, m.ID, next, mailing.DeliveryFailed)
+
+			later := T0.Add(time.Hour)
+			n, err := f.s.RequeueFailed(ctx, m.ID, T0, later)
+			require.NoError(t, err)
+			assert.Equal(t, len(failed), n)
+			for _, d := range failed {
+				got := f.delivery(t, d.ID)
+				assert.Equal(t, mailing.DeliveryPending, got.State)
+				assert.Zero(t, got.Attempts)
+				assert.Equal(t, later, got.NextAttemptAt)
+				assert.Empty(t, got.LeaseOwner)
+				as, _ := f.attempts(t, mailing.AttemptFilter{DeliveryID: d.ID})
+				assert.Len(t, as, 1, "earlier attempts stay in the log")
+			}
+			other, _ := f.deliveries(t, mailing.DeliveryFilter{MailingID: m.ID, RunAt: next})
+			for _, d := range other {
+				assert.Equal(t, mailing.DeliveryFailed, d.State, "other runs are left alone")
+			}
+			assert.Len(t, f.claim(t, "again", later, 0, m.ID), len(failed), "claimable again")
+
+			n, err = f.s.RequeueFailed(ctx, m.ID, T0, later)
+			require.NoError(t, err)
+			assert.Zero(t, n, "nothing failed any more")
+		})
+	})
+
 	t.Run("ListDeliveries", func(t *testing.T) {
 		run(t, "Filters", func(t *testing.T, f *fixture) {
 			m1, m2 := f.mailing1(t), f.mailing2(t)
