@@ -1,6 +1,7 @@
 // Command skychimp runs the mailing service: the admin panel, the scheduler
 // and the sending engine, and the command-line tasks around them.
 //
+//	skychimp serve [--demo]     the admin panel, public pages, scheduler and engine
 //	skychimp migrate            create or upgrade the database schema
 //	skychimp send --mailing ID  send one mailing's current run now
 //	skychimp send --due         one pass over everything that is due
@@ -55,6 +56,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"serve", "run the admin panel, public pages, scheduler and engine", runServe},
 		{"migrate", "create or upgrade the database schema", runMigrate},
 		{"send", "send one mailing now (--mailing ID) or everything due (--due)", runSend},
 		{"user", "add a user: user add --email E --role R [--password-stdin]", runUser},

@@ -17,6 +17,7 @@ import (
 	"github.com/skychimp/skychimp/accounts"
 	"github.com/skychimp/skychimp/accounts/accountsmail"
 	accountssql "github.com/skychimp/skychimp/accounts/sqlstore"
+	"github.com/skychimp/skychimp/adminhost"
 	"github.com/skychimp/skychimp/internal/sqldb"
 	"github.com/skychimp/skychimp/mailing"
 	"github.com/skychimp/skychimp/mailing/outbox"
@@ -51,12 +52,9 @@ type App struct {
 	Dialect  sqldb.Dialect
 	Store    *mailingsql.Store
 	Mailings *mailing.Service
-	// Accounts is the user service. Its session-ending and change hooks call
-	// EndSessions and UserChanged, which the host sets before serving.
+	// Accounts is the user service.
 	Accounts      *accounts.Service
 	AccountsStore *accountssql.Store
-	EndSessions   func(ctx context.Context, userID int64) error
-	UserChanged   func(ctx context.Context, u accounts.User)
 	Mailer        mailing.Mailer
 	Engine        *mailing.Engine
 	Secret        []byte
@@ -133,20 +131,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.Close()
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	opts := []accounts.Option{
-		accounts.WithLogger(cfg.Logger),
-		accounts.WithSessionEnder(func(ctx context.Context, id int64) error {
-			if a.EndSessions != nil {
-				return a.EndSessions(ctx, id)
-			}
-			return nil
-		}),
-		accounts.WithChangeHook(func(ctx context.Context, u accounts.User) {
-			if a.UserChanged != nil {
-				a.UserChanged(ctx, u)
-			}
-		}),
-	}
+	// The admin panel keeps a copy of every user (GoAdmin's tables): the
+	// hooks keep it in step and end a blocked user's sessions at once.
+	opts := append([]accounts.Option{accounts.WithLogger(cfg.Logger)}, adminhost.AccountOptions(db, d, cfg.Logger)...)
 	if cfg.BaseURL != "" {
 		opts = append(opts, accounts.WithBaseURL(cfg.BaseURL))
 	}
