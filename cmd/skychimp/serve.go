@@ -70,7 +70,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		DB: a.DB, DatabaseURL: cfg.DB, Mailings: a.Mailings, Accounts: a.Accounts, Engine: a.Engine,
 		Kick: sched.Kick, Pages: pg, LoginError: pages.LoginError, CrossOrigin: pages.CrossOrigin,
 		LoginLinks: adminhost.LoginLinks{Register: "/register", Forgot: "/forgot"},
-		Logger: cfg.Logger, SecureCookies: *secure,
+		Logger:     cfg.Logger, SecureCookies: *secure,
 	})
 	if err != nil {
 		return err
