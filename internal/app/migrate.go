@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	accountssql "github.com/skychimp/skychimp/accounts/sqlstore"
+	"github.com/skychimp/skychimp/adminhost"
 	"github.com/skychimp/skychimp/internal/sqldb"
 	mailingsql "github.com/skychimp/skychimp/mailing/sqlstore"
 )
@@ -24,9 +25,11 @@ func schemas(db *sql.DB, d sqldb.Dialect) ([]schema, error) {
 		return nil, err
 	}
 	ms := mailingsql.New(db, d)
+	ah := adminhost.NewSchema(db, d)
 	return []schema{
 		{"accounts", as.Migrate, as.MigrationStatus},
 		{"mailing", ms.Migrate, ms.MigrationStatus},
+		{"adminhost", ah.Migrate, ah.MigrationStatus},
 	}, nil
 }
 

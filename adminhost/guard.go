@@ -1,0 +1,489 @@
+package adminhost
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/skychimp/skychimp/accounts"
+	"github.com/skychimp/skychimp/mailing"
+)
+
+// The guard is a gin middleware in front of every GoAdmin route. GoAdmin's
+// own checks are not a security boundary (its row filters yield to URL
+// parameters, its routes act on any primary key, it exposes installers and
+// menu editors), so the guard lets through only the routes this host uses,
+// and only after checking, through the domain services, that the acting
+// user may see every object the request names:
+//
+//   - an allow-list of routes; everything else under the prefix is 404;
+//   - the session is looked up here and its user re-read from accounts
+//     (SessionUser) on every request, so a blocked user is logged out at
+//     once on every instance; the user travels in the request's context
+//     (accounts.WithUser) to the table functions, which call the services;
+//   - a table the role has no menu for is 404; an operation the role may
+//     not perform on a table it sees is 403;
+//   - every primary key in the query or the form (__pk, the detail and
+//     edit keys, the id of an edit, a delete or an export) is looked up
+//     through the service as the acting user: another user's object is
+//     404, before GoAdmin runs;
+//   - query parameters that GoAdmin's gin adapter would let override the
+//     route (__prefix, __goadmin_op_id) are refused, as are file uploads
+//     and the single-field /update endpoint.
+
+// Prefix is the path under which the admin panel is served.
+const Prefix = "/admin"
+
+// kind is what a route under Prefix does.
+type kind int
+
+const (
+	kindPublic    kind = iota + 1 // login page, sign-in, assets
+	kindLogout                    // GoAdmin ends the session
+	kindDashboard                 // our dashboard page
+	kindTable                     // a GoAdmin table route
+	kindOperation                 // a custom action (action.Ajax)
+)
+
+// route is a classified request.
+type route struct {
+	kind   kind
+	op     op     // for kindTable
+	prefix string // the table, for kindTable
+	opID   string // the action, for kindOperation
+}
+
+var (
+	reTableGET  = regexp.MustCompile(`^/info/([a-z][a-z0-9_]{0,39})(/detail|/edit|/new|)$`)
+	reTablePOST = regexp.MustCompile(`^/(edit|new|delete|export)/([a-z][a-z0-9_]{0,39})$`)
+	reOperation = regexp.MustCompile(`^/operation/([a-z][a-z0-9_-]{0,39})$`)
+)
+
+// classify names the route of method and rest (the path after Prefix).
+func classify(method, rest string) (route, bool) {
+	switch method {
+	case http.MethodGet:
+		switch {
+		case rest == "" || rest == "/":
+			return route{kind: kindDashboard}, true
+		case rest == "/login":
+			return route{kind: kindPublic}, true
+		case rest == "/logout":
+			return route{kind: kindLogout}, true
+		case strings.HasPrefix(rest, "/assets/") && !strings.Contains(rest, ".."):
+			return route{kind: kindPublic}, true
+		}
+		if m := reTableGET.FindStringSubmatch(rest); m != nil {
+			o := map[string]op{"": opList, "/detail": opDetail, "/edit": opEditForm, "/new": opNewForm}[m[2]]
+			return route{kind: kindTable, op: o, prefix: m[1]}, true
+		}
+	case http.MethodPost:
+		if rest == "/signin" {
+			return route{kind: kindPublic}, true
+		}
+		if m := reTablePOST.FindStringSubmatch(rest); m != nil {
+			o := map[string]op{"edit": opEdit, "new": opNew, "delete": opDelete, "export": opExport}[m[1]]
+			return route{kind: kindTable, op: o, prefix: m[2]}, true
+		}
+		if m := reOperation.FindStringSubmatch(rest); m != nil {
+			return route{kind: kindOperation, opID: m[1]}, true
+		}
+	}
+	return route{}, false
+}
+
+// Query parameters GoAdmin reads as route parameters (its gin adapter
+// appends them to the query, after whatever the client sent, and the
+// first value wins).
+var routeParams = []string{"__prefix", "__goadmin_op_id"}
+
+// maxBody bounds a request body (a message body may be 1 MiB).
+const maxBody = 4 << 20
+
+// Form and query keys GoAdmin takes primary keys from.
+const (
+	keyPK        = "__pk"
+	keyDetailPK  = "__goadmin_detail_pk"
+	keyEditPK    = "__goadmin_edit_pk"
+	keyFormPK    = "id"
+	keyPrevious  = "__go_admin_previous_"
+	sessionCooky = "go_admin_session"
+)
+
+// reqState is one admin request's state, carried in its context from the
+// guard to the table functions and back.
+type reqState struct {
+	user  accounts.User
+	route route
+
+	mu     sync.Mutex
+	err    error  // an internal failure that a page could not show: the guard answers 500
+	status int    // with msg: a refusal to answer instead of GoAdmin's own
+	msg    string // a sentence for the person
+	// posted is a refused form's input, shown again instead of the stored
+	// values when GoAdmin renders the form once more.
+	posted map[string][]string
+}
+
+// keep remembers a refused form's input.
+func (st *reqState) keep(v map[string][]string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.posted = v
+}
+
+// input returns the refused form's input, if any.
+func (st *reqState) input() map[string][]string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.posted
+}
+
+type stateKey struct{}
+
+func stateFrom(ctx context.Context) *reqState {
+	st, _ := ctx.Value(stateKey{}).(*reqState)
+	return st
+}
+
+// fail records an internal error (the first one wins).
+func (st *reqState) fail(err error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.err == nil {
+		st.err = err
+	}
+}
+
+// refuse records a refusal to send instead of GoAdmin's answer.
+func (st *reqState) refuse(status int, msg string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.status == 0 {
+		st.status, st.msg = status, msg
+	}
+}
+
+func (h *Host) guard(c *gin.Context) {
+	r := c.Request
+	if r.URL.Path != Prefix && !strings.HasPrefix(r.URL.Path, Prefix+"/") {
+		c.Next()
+		return
+	}
+	rt, ok := classify(r.Method, strings.TrimPrefix(r.URL.Path, Prefix))
+	if !ok {
+		h.answer(c, http.StatusNotFound, "")
+		return
+	}
+	q := r.URL.Query()
+	for k := range q {
+		k = strings.TrimSuffix(k, "[]")
+		for _, p := range routeParams {
+			if strings.HasPrefix(k, p) {
+				h.answer(c, http.StatusNotFound, "")
+				return
+			}
+		}
+	}
+	if rt.kind == kindPublic || rt.kind == kindLogout {
+		c.Next()
+		return
+	}
+
+	ctx := r.Context()
+	u, err := h.sessionUser(c)
+	if err != nil {
+		if !errors.Is(err, errNoSession) && !errors.Is(err, accounts.ErrUnauthenticated) {
+			h.internal(c, fmt.Errorf("session: %w", err))
+			return
+		}
+		h.anonymous(c)
+		return
+	}
+	st := &reqState{user: u, route: rt}
+	ctx = context.WithValue(accounts.WithUser(ctx, u), stateKey{}, st)
+	c.Request = r.WithContext(ctx)
+	r = c.Request
+
+	switch rt.kind {
+	case kindDashboard:
+		h.buffered(c, st)
+		return
+	case kindOperation:
+		a := h.actions[rt.opID]
+		if a == nil || !a.allows(u.Role) {
+			h.answer(c, http.StatusNotFound, "")
+			return
+		}
+		if status, msg := h.parseBody(c, false); status != 0 {
+			h.answer(c, status, msg)
+			return
+		}
+		h.buffered(c, st)
+		return
+	}
+
+	spec := h.tables[rt.prefix]
+	if spec == nil || spec.ops(u.Role) == 0 {
+		h.answer(c, http.StatusNotFound, "")
+		return
+	}
+	if !spec.exists.has(rt.op) {
+		h.answer(c, http.StatusNotFound, "")
+		return
+	}
+	if !spec.ops(u.Role).has(rt.op) {
+		h.answer(c, http.StatusForbidden, "You are not allowed to do that.")
+		return
+	}
+	if r.Method == http.MethodPost {
+		if _, ok := q[keyFormPK]; ok {
+			h.answer(c, http.StatusBadRequest, "The request is malformed.")
+			return
+		}
+		if status, msg := h.parseBody(c, rt.op == opEdit || rt.op == opNew); status != 0 {
+			h.answer(c, status, msg)
+			return
+		}
+	}
+	pks, status := requestPKs(r, rt.op)
+	if status != 0 {
+		h.answer(c, status, "")
+		return
+	}
+	if len(pks) > 0 && spec.lookup == nil {
+		h.answer(c, http.StatusNotFound, "")
+		return
+	}
+	for _, id := range pks {
+		if err := spec.lookup(ctx, id); err != nil {
+			switch {
+			case errors.Is(err, mailing.ErrNotFound), errors.Is(err, accounts.ErrNotFound):
+				h.answer(c, http.StatusNotFound, "")
+			case errors.Is(err, mailing.ErrForbidden), errors.Is(err, accounts.ErrForbidden):
+				h.answer(c, http.StatusForbidden, "You are not allowed to do that.")
+			default:
+				h.internal(c, fmt.Errorf("look up %s %d: %w", rt.prefix, id, err))
+			}
+			return
+		}
+	}
+	if rt.op == opEdit || rt.op == opNew {
+		safePrevious(r, rt.prefix)
+	}
+	h.buffered(c, st)
+}
+
+// sessionUser returns the user of the request's admin session, re-read
+// from accounts. A session whose user may no longer be logged in is
+// deleted. errNoSession when there is none.
+func (h *Host) sessionUser(c *gin.Context) (accounts.User, error) {
+	ck, err := c.Request.Cookie(sessionCooky)
+	if err != nil || ck.Value == "" {
+		return accounts.User{}, errNoSession
+	}
+	ctx := c.Request.Context()
+	id, err := h.proj.sessionUserID(ctx, ck.Value, h.lifetime)
+	if err != nil {
+		if errors.Is(err, errNoSession) {
+			h.expireCookie(c)
+		}
+		return accounts.User{}, err
+	}
+	u, err := h.deps.Accounts.SessionUser(ctx, id)
+	if err != nil {
+		if errors.Is(err, accounts.ErrUnauthenticated) {
+			if derr := h.proj.deleteSession(ctx, ck.Value); derr != nil {
+				h.log.ErrorContext(ctx, "adminhost: could not delete a dead session", "err", derr)
+			}
+			h.expireCookie(c)
+		}
+		return accounts.User{}, err
+	}
+	return u, nil
+}
+
+// expireCookie tells the browser to forget the session cookie.
+func (h *Host) expireCookie(c *gin.Context) {
+	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCooky, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: h.deps.SecureCookies, SameSite: http.SameSiteLaxMode})
+}
+
+// anonymous answers a request that needs a session and has none.
+func (h *Host) anonymous(c *gin.Context) {
+	if c.Request.Method == http.MethodGet {
+		c.Redirect(http.StatusFound, Prefix+"/login")
+		c.Abort()
+		return
+	}
+	h.answer(c, http.StatusUnauthorized, "Log in first.")
+}
+
+// parseBody reads a POST body (bounded). A form that creates or edits an
+// object must be multipart, as GoAdmin's forms are; no request may upload
+// files (GoAdmin would store them unchecked).
+func (h *Host) parseBody(c *gin.Context, multipartOnly bool) (int, string) {
+	r := c.Request
+	r.Body = http.MaxBytesReader(c.Writer, r.Body, maxBody)
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var err error
+	switch {
+	case ct == "multipart/form-data":
+		err = r.ParseMultipartForm(maxBody)
+	case multipartOnly:
+		return http.StatusBadRequest, "The form must be sent as multipart/form-data."
+	default:
+		err = r.ParseForm()
+	}
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return http.StatusRequestEntityTooLarge, "The request is too large."
+	case err != nil:
+		return http.StatusBadRequest, "The request is malformed."
+	case r.MultipartForm != nil && len(r.MultipartForm.File) > 0:
+		return http.StatusBadRequest, "File uploads are not accepted here."
+	}
+	return 0, ""
+}
+
+// requestPKs returns every primary key the request names, as GoAdmin will
+// read them for op. A key GoAdmin needs but the request lacks, or a key
+// given twice, is 404 (for pages) or 400 (for posts).
+func requestPKs(r *http.Request, o op) ([]int64, int) {
+	q := r.URL.Query()
+	var raw []string
+	one := func(vs []string, status int) (string, int) {
+		if len(vs) != 1 || vs[0] == "" {
+			return "", status
+		}
+		return vs[0], 0
+	}
+	if vs, ok := q[keyPK]; ok {
+		if len(vs) != 1 {
+			return nil, http.StatusNotFound
+		}
+		raw = append(raw, strings.Split(vs[0], ",")...)
+	}
+	switch o {
+	case opDetail:
+		v, status := one(q[keyDetailPK], http.StatusNotFound)
+		if status != 0 {
+			return nil, status
+		}
+		raw = append(raw, v)
+	case opEditForm:
+		v, status := one(q[keyEditPK], http.StatusNotFound)
+		if status != 0 {
+			return nil, status
+		}
+		raw = append(raw, v)
+	case opEdit:
+		v, status := one(r.MultipartForm.Value[keyFormPK], http.StatusBadRequest)
+		if status != 0 {
+			return nil, status
+		}
+		raw = append(raw, v)
+	case opDelete:
+		v, status := one(r.PostForm[keyFormPK], http.StatusBadRequest)
+		if status != 0 {
+			return nil, status
+		}
+		raw = append(raw, strings.Split(v, ",")...)
+	case opExport:
+		if vs := r.PostForm[keyFormPK]; len(vs) > 1 {
+			return nil, http.StatusBadRequest
+		} else if len(vs) == 1 && vs[0] != "" {
+			raw = append(raw, strings.Split(vs[0], ",")...)
+		}
+	}
+	ids := make([]int64, 0, len(raw))
+	for _, s := range raw {
+		id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil || id <= 0 {
+			return nil, http.StatusNotFound
+		}
+		ids = append(ids, id)
+	}
+	return ids, 0
+}
+
+var safePath = regexp.MustCompile(`^/[A-Za-z0-9/_\-.~%=&?+,]*$`)
+
+// safePrevious makes a form's "previous page" (where GoAdmin sends the
+// browser after saving, inside a script tag) a plain path of this table.
+func safePrevious(r *http.Request, prefix string) {
+	vs := r.MultipartForm.Value[keyPrevious]
+	list := Prefix + "/info/" + prefix
+	for i, v := range vs {
+		u, err := url.Parse(v)
+		if err != nil || u.Scheme != "" || u.Host != "" || !safePath.MatchString(v) ||
+			(u.Path != list && !strings.HasPrefix(u.Path, list+"/")) {
+			vs[i] = list
+		}
+	}
+}
+
+// bufWriter holds GoAdmin's answer until the guard knows whether a table
+// function failed, so that it can send an error instead.
+type bufWriter struct {
+	gin.ResponseWriter
+	status int
+	buf    bytes.Buffer
+}
+
+func (w *bufWriter) WriteHeader(code int) {
+	if code > 0 && w.status == 0 {
+		w.status = code
+	}
+}
+func (w *bufWriter) WriteHeaderNow() {}
+func (w *bufWriter) Write(b []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return w.buf.Write(b)
+}
+func (w *bufWriter) WriteString(s string) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return w.buf.WriteString(s)
+}
+func (w *bufWriter) Status() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
+func (w *bufWriter) Size() int     { return w.buf.Len() }
+func (w *bufWriter) Written() bool { return w.status != 0 }
+func (w *bufWriter) Flush()        {}
+
+// buffered runs the rest of the chain with its answer held back, and
+// sends it, or the error a table function recorded.
+func (h *Host) buffered(c *gin.Context, st *reqState) {
+	real := c.Writer
+	bw := &bufWriter{ResponseWriter: real}
+	c.Writer = bw
+	c.Next()
+	c.Writer = real
+	st.mu.Lock()
+	err, status, msg := st.err, st.status, st.msg
+	st.mu.Unlock()
+	switch {
+	case err != nil:
+		h.internal(c, err)
+	case status != 0:
+		h.answer(c, status, msg)
+	default:
+		real.WriteHeader(bw.Status())
+		_, _ = real.Write(bw.buf.Bytes())
+	}
+}
