@@ -7,6 +7,7 @@ import (
 
 	accountssql "github.com/skychimp/skychimp/accounts/sqlstore"
 	"github.com/skychimp/skychimp/adminhost"
+	blogsql "github.com/skychimp/skychimp/blog/sqlstore"
 	"github.com/skychimp/skychimp/internal/sqldb"
 	mailingsql "github.com/skychimp/skychimp/mailing/sqlstore"
 )
@@ -26,10 +27,15 @@ func schemas(db *sql.DB, d sqldb.Dialect) ([]schema, error) {
 	}
 	ms := mailingsql.New(db, d)
 	ah := adminhost.NewSchema(db, d)
+	bs, err := blogsql.New(db, d)
+	if err != nil {
+		return nil, err
+	}
 	return []schema{
 		{"accounts", as.Migrate, as.MigrationStatus},
 		{"mailing", ms.Migrate, ms.MigrationStatus},
 		{"adminhost", ah.Migrate, ah.MigrationStatus},
+		{"blog", bs.Migrate, bs.MigrationStatus},
 	}, nil
 }
 
