@@ -389,11 +389,11 @@ func TestExcerpt(t *testing.T) {
 
 func TestSlugify(t *testing.T) {
 	for in, want := range map[string]string{
-		"Hello, World!":          "hello-world",
-		"  --Go 1.26 released--": "go-1-26-released",
-		"Ёлка и ЕЛЬ":             "ёлка-и-ель",
-		"日本語のタイトル":               "日本語のタイトル",
-		"":                       "post",
+		"Hello, World!":           "hello-world",
+		"  --Go 1.26 released--":  "go-1-26-released",
+		"Ёлка и ЕЛЬ":              "ёлка-и-ель",
+		"日本語のタイトル":                "日本語のタイトル",
+		"":                        "post",
 		strings.Repeat("ab ", 60): strings.TrimSuffix(strings.Repeat("ab-", 27), "-"),
 	} {
 		assert.Equal(t, want, blog.Slugify(in), in)
