@@ -1,6 +1,7 @@
 package mailing_test
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"testing"
@@ -366,5 +367,46 @@ func TestEngineSMTPBreaker(t *testing.T) {
 			}
 			assert.Equal(t, mailing.Summary{}, w.runDue(t))
 		})
+	})
+}
+
+// TestEngineSMTPCancelAndResume cancels a pass while a message is on the
+// wire: that send finishes and is recorded, nothing else starts, and a
+// restarted engine sends the rest. The server sees every client once.
+func TestEngineSMTPCancelAndResume(t *testing.T) {
+	eachStore(t, func(t *testing.T, kind storeKind) {
+		const clients = 30
+		srv := smtptest.Start(t)
+		w := newSMTPWorld(t, kind, srv, clients, smtpConfig())
+		m := w.mailing(t, t0.Add(-time.Hour), 10)
+		onWire := make(chan struct{}, 1)
+		srv.AddRule(smtptest.Rule{Rcpt: w.clients[10].Email, Fault: smtptest.Fault{Stage: smtptest.StageData, Delay: 200 * time.Millisecond, Signal: onWire}})
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() {
+			<-onWire
+			cancel()
+		}()
+
+		sum, err := w.engine.RunDue(ctx)
+		require.ErrorIs(t, err, context.Canceled)
+		assert.Zero(t, sum.Unknown+sum.Failed+sum.Retried, "sends in flight finish and are recorded: %v", sum)
+		assert.Less(t, sum.Sent, clients)
+		assert.Equal(t, []string{"sent 250"}, w.attemptLog(t, w.clients[10]), "the message on the wire when the pass was cancelled")
+		assert.EqualValues(t, sum.Sent, srv.Accepted())
+		pending := w.deliveries(t, mailing.DeliveryFilter{MailingID: m.ID, States: []mailing.DeliveryState{mailing.DeliveryPending}})
+		assert.Len(t, pending, clients-sum.Sent)
+
+		cfg := smtpConfig()
+		cfg.Name = "engine-restarted"
+		restarted := mailing.NewEngine(w.store, newSMTPMailer(t, srv), w.clock, cfg)
+		rest, err := restarted.RunDue(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, mailing.Summary{Sent: clients - sum.Sent}, rest)
+		for _, c := range w.clients {
+			assert.Equal(t, 1, received(srv, c.Email), "messages to %s", c.Email)
+			assert.Equal(t, 1, srv.Tries(c.Email), "tries of %s", c.Email)
+		}
+		assertLedgerOnce(t, w, m, m.Start)
 	})
 }
