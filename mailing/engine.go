@@ -396,8 +396,11 @@ func (p *pass) postpone(d Delivery) {
 // storeCtx is the context for ledger writes: they must happen even when the
 // pass was cancelled, or an attempt would be lost.
 func (p *pass) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), p.e.cfg.SendTimeout)
+	return context.WithTimeout(context.WithoutCancel(ctx), ledgerWriteTimeout)
 }
+
+// ledgerWriteTimeout bounds one ledger write of a pass, retries included.
+const ledgerWriteTimeout = 30 * time.Second
 
 // work takes one leased delivery through rate limit, breaker, start, send
 // and result.
