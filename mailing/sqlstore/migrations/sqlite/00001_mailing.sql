@@ -72,6 +72,8 @@ CREATE TABLE mailing_deliveries (
     updated_at      TEXT    NOT NULL
 );
 CREATE UNIQUE INDEX mailing_deliveries_run_client ON mailing_deliveries (mailing_id, run_at, client_id);
+-- Partial indexes: only the rows the engine looks for (pending ones to
+-- claim, sending ones to expire), so finished rows cost them nothing.
 CREATE INDEX mailing_deliveries_claim ON mailing_deliveries (next_attempt_at) WHERE state = 'pending';
 CREATE INDEX mailing_deliveries_sending ON mailing_deliveries (lease_until) WHERE state = 'sending';
 CREATE INDEX mailing_deliveries_client ON mailing_deliveries (client_id);
