@@ -200,6 +200,22 @@ func (h *Host) guard(c *gin.Context) {
 		return
 	}
 
+	// What does not exist is 404 for everyone, logged in or not.
+	var spec *tableSpec
+	switch rt.kind {
+	case kindTable:
+		spec = h.tables[rt.prefix]
+		if spec == nil || !spec.exists.has(rt.op) {
+			h.answer(c, http.StatusNotFound, "")
+			return
+		}
+	case kindOperation:
+		if h.actions[rt.opID] == nil {
+			h.answer(c, http.StatusNotFound, "")
+			return
+		}
+	}
+
 	ctx := r.Context()
 	u, err := h.sessionUser(c)
 	if err != nil {
@@ -220,8 +236,7 @@ func (h *Host) guard(c *gin.Context) {
 		h.buffered(c, st)
 		return
 	case kindOperation:
-		a := h.actions[rt.opID]
-		if a == nil || !a.allows(u.Role) {
+		if !h.actions[rt.opID].allows(u.Role) {
 			h.answer(c, http.StatusNotFound, "")
 			return
 		}
@@ -233,12 +248,7 @@ func (h *Host) guard(c *gin.Context) {
 		return
 	}
 
-	spec := h.tables[rt.prefix]
-	if spec == nil || spec.ops(u.Role) == 0 {
-		h.answer(c, http.StatusNotFound, "")
-		return
-	}
-	if !spec.exists.has(rt.op) {
+	if spec.ops(u.Role) == 0 {
 		h.answer(c, http.StatusNotFound, "")
 		return
 	}
@@ -427,10 +437,16 @@ func safePrevious(r *http.Request, prefix string) {
 	list := Prefix + "/info/" + prefix
 	for i, v := range vs {
 		u, err := url.Parse(v)
+		if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host == r.Host && u.User == nil {
+			// "Continue editing" sends the page's own absolute URL.
+			v = u.RequestURI()
+			u, err = url.Parse(v)
+		}
 		if err != nil || u.Scheme != "" || u.Host != "" || !safePath.MatchString(v) ||
 			(u.Path != list && !strings.HasPrefix(u.Path, list+"/")) {
-			vs[i] = list
+			v = list
 		}
+		vs[i] = v
 	}
 }
 

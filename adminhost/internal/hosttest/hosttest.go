@@ -34,6 +34,7 @@ import (
 	"github.com/skychimp/skychimp/accounts/accountstest"
 	accountssql "github.com/skychimp/skychimp/accounts/sqlstore"
 	"github.com/skychimp/skychimp/adminhost"
+	"github.com/skychimp/skychimp/adminhost/pages"
 	"github.com/skychimp/skychimp/internal/sqldb"
 	"github.com/skychimp/skychimp/mailing"
 	"github.com/skychimp/skychimp/mailing/mailingtest"
@@ -176,8 +177,16 @@ func Open(ctx context.Context, d sqldb.Dialect) (env *Env, err error) {
 	if err := e.seed(ctx); err != nil {
 		return nil, fmt.Errorf("seed: %w", err)
 	}
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	pg, err := pages.New(pages.Deps{Accounts: e.Accounts, Mailings: e.Mailings, Secret: secret, SiteName: "SkyChimp Test",
+		Logger: log, RateBurst: 1000})
+	if err != nil {
+		return nil, err
+	}
 	e.Host, err = adminhost.New(ctx, adminhost.Deps{
 		DB: db, DatabaseURL: e.URL, Mailings: e.Mailings, Accounts: e.Accounts, Engine: e.Engine,
+		Pages: pg, LoginError: pages.LoginError, CrossOrigin: pages.CrossOrigin,
 		Logger: log, Title: "SkyChimp Test",
 		LoginLinks: adminhost.LoginLinks{Register: "/register", Forgot: "/forgot"},
 	})

@@ -56,12 +56,30 @@ func isGET(op string) bool {
 	return false
 }
 
+// exists reports whether table has the route of op at all (for anyone).
+func exists(table, op string) bool {
+	switch table {
+	case "deliveries", "attempts":
+		switch op {
+		case "list", "list?owner_id", "list?__pk", "export ids", "export all":
+			return true
+		}
+		return false
+	case "users":
+		return op == "list" || op == "list?owner_id" || op == "list?__pk"
+	}
+	return op != "single-field update"
+}
+
 // Expect returns the answer of op on table by role.
 func Expect(table, op, role string) Want {
 	if op == "single-field update" {
 		return Want{Status: http.StatusNotFound} // the route is closed, for everyone
 	}
 	if role == "anonymous" {
+		if !exists(table, op) {
+			return Want{Status: http.StatusNotFound}
+		}
 		if isGET(op) {
 			return Want{Status: http.StatusFound}
 		}
