@@ -499,7 +499,18 @@ func (h *Host) buffered(c *gin.Context, st *reqState) {
 	case status != 0:
 		h.answer(c, status, msg)
 	default:
-		real.WriteHeader(bw.Status())
+		code := bw.Status()
+		if i := bytes.Index(bw.buf.Bytes(), []byte(errorMarker)); i >= 0 && code == http.StatusOK {
+			rest := bw.buf.Bytes()[i+len(errorMarker):]
+			if n, err := strconv.Atoi(string(rest[:min(3, len(rest))])); err == nil && n >= 400 {
+				code = n
+			}
+			if code >= 500 {
+				h.log.ErrorContext(c.Request.Context(), "adminhost: GoAdmin failed to serve a page (its own error log is off)",
+					"method", c.Request.Method, "path", c.Request.URL.Path)
+			}
+		}
+		real.WriteHeader(code)
 		_, _ = real.Write(bw.buf.Bytes())
 	}
 }

@@ -147,14 +147,9 @@ func New(ctx context.Context, deps Deps) (*Host, error) {
 	}
 	h.tables = h.buildTables()
 	h.actions = h.buildActions()
-	if err := h.syncStatic(ctx); err != nil {
-		return nil, fmt.Errorf("adminhost: write roles, permissions and menus: %w", err)
-	}
-	if _, err := h.proj.syncAllUsers(ctx, deps.Accounts.Store()); err != nil {
-		return nil, fmt.Errorf("adminhost: copy accounts to the admin panel: %w", err)
-	}
-	if err := h.proj.clearSite(ctx); err != nil {
-		return nil, fmt.Errorf("adminhost: reset GoAdmin's stored configuration: %w", err)
+	if err := h.prepare(ctx); err != nil {
+		started.Store(false) // GoAdmin's globals are untouched: a later New may try again
+		return nil, err
 	}
 	if err := h.startGoAdmin(gaDriver, gaDSN); err != nil {
 		return nil, err
@@ -163,6 +158,20 @@ func New(ctx context.Context, deps Deps) (*Host, error) {
 		return nil, fmt.Errorf("adminhost: scrub GoAdmin's stored configuration: %w", err)
 	}
 	return h, nil
+}
+
+// prepare writes GoAdmin's tables before GoAdmin reads them.
+func (h *Host) prepare(ctx context.Context) error {
+	if err := h.syncStatic(ctx); err != nil {
+		return fmt.Errorf("adminhost: write roles, permissions and menus: %w", err)
+	}
+	if _, err := h.proj.syncAllUsers(ctx, h.deps.Accounts.Store()); err != nil {
+		return fmt.Errorf("adminhost: copy accounts to the admin panel: %w", err)
+	}
+	if err := h.proj.clearSite(ctx); err != nil {
+		return fmt.Errorf("adminhost: reset GoAdmin's stored configuration: %w", err)
+	}
+	return nil
 }
 
 // Handler returns the host's HTTP handler: the public pages and the admin
@@ -252,6 +261,11 @@ func (h *Host) startGoAdmin(driver, dsn string) (err error) {
 		HideVisitorUserCenterEntrance: true,
 		OpenAdminApi:                  false,
 		Animation:                     config.PageAnimation{Type: ""},
+		// GoAdmin answers its own failures with a page and status 200; the
+		// markers let the guard send the right status (and log a 500).
+		Custom403HTML: errorPage(http.StatusForbidden, "You are not allowed to do that."),
+		Custom404HTML: errorPage(http.StatusNotFound, "Not found."),
+		Custom500HTML: errorPage(http.StatusInternalServerError, "Something went wrong. Try again in a few minutes."),
 	}
 
 	eng := engine.Default()
@@ -277,6 +291,22 @@ func (h *Host) startGoAdmin(driver, dsn string) (err error) {
 	r.NoRoute(func(c *gin.Context) { h.answer(c, http.StatusNotFound, "") })
 	h.handler = sameSite(h.deps.CrossOrigin(r), h.deps.SecureCookies)
 	return nil
+}
+
+// Close releases GoAdmin's own database pool.
+func (h *Host) Close() error {
+	if h.eng == nil {
+		return nil
+	}
+	return errors.Join(h.eng.DefaultConnection().Close()...)
+}
+
+// errorMarker marks an error page GoAdmin rendered (with status 200).
+const errorMarker = "<!--adminhost:status="
+
+func errorPage(status int, msg string) htmltemplate.HTML {
+	return htmltemplate.HTML(fmt.Sprintf(`%s%d--><div class="alert alert-warning"><h4>%s</h4><p>%s</p></div>`,
+		errorMarker, status, html.EscapeString(http.StatusText(status)), html.EscapeString(msg)))
 }
 
 func firstRune(s string) string {

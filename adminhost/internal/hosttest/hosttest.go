@@ -193,6 +193,7 @@ func Open(ctx context.Context, d sqldb.Dialect) (env *Env, err error) {
 	if err != nil {
 		return nil, err
 	}
+	e.closers = append(e.closers, func() { e.Host.Close() })
 	e.Server = httptest.NewServer(e.Host.Handler())
 	e.closers = append(e.closers, e.Server.Close)
 	return e, nil

@@ -273,7 +273,9 @@ func StaffActions(t *testing.T, e *Env) {
 	assert.Contains(t, msg, "Sending")
 	// The send runs after the answer; the run was sent already, so it
 	// finishes at once without sending again.
-	require.Eventually(t, func() bool { return strings.Contains(e.Logs.String(), `"adminhost: sent now" mailing=`+strconv.FormatInt(bob.Running.ID, 10)) },
+	require.Eventually(t, func() bool {
+		return strings.Contains(e.Logs.String(), `"adminhost: sent now" mailing=`+strconv.FormatInt(bob.Running.ID, 10))
+	},
 		10*time.Second, 10*time.Millisecond)
 	assert.Equal(t, before, len(e.Mailer.Sent()), "a client gets a run once")
 }
