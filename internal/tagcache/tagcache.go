@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"reflect"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -264,7 +265,8 @@ func isNotFound(err error) bool {
 var timeType = reflect.TypeFor[time.Time]()
 
 // utcTimes sets every time.Time reachable from v to UTC: msgpack decodes
-// times in the local zone, the stores return them in UTC.
+// times in the local zone, the stores return them in UTC. It visits only
+// the parts of v whose type may hold a time (see timeFields).
 func utcTimes(v reflect.Value) {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
@@ -273,36 +275,69 @@ func utcTimes(v reflect.Value) {
 		}
 	case reflect.Struct:
 		if v.Type() == timeType {
-			if v.CanSet() {
+			if v.CanAddr() {
+				p := v.Addr().Interface().(*time.Time)
+				*p = p.UTC()
+			} else if v.CanSet() {
 				v.Set(reflect.ValueOf(v.Interface().(time.Time).UTC()))
 			}
 			return
 		}
-		for i := range v.NumField() {
-			if v.Type().Field(i).IsExported() {
-				utcTimes(v.Field(i))
-			}
+		for _, i := range timeFields(v.Type()) {
+			utcTimes(v.Field(i))
 		}
 	case reflect.Slice, reflect.Array:
+		if !hasTime(v.Type().Elem()) {
+			return
+		}
 		for i := range v.Len() {
 			utcTimes(v.Index(i))
 		}
 	case reflect.Map:
-		if v.Type().Elem() == timeType || hasTime(v.Type().Elem()) {
-			for _, k := range v.MapKeys() {
-				e := reflect.New(v.Type().Elem()).Elem()
-				e.Set(v.MapIndex(k))
-				utcTimes(e)
-				v.SetMapIndex(k, e)
-			}
+		if !hasTime(v.Type().Elem()) {
+			return
+		}
+		for _, k := range v.MapKeys() {
+			e := reflect.New(v.Type().Elem()).Elem()
+			e.Set(v.MapIndex(k))
+			utcTimes(e)
+			v.SetMapIndex(k, e)
 		}
 	}
 }
 
-// hasTime reports whether values of t may hold a time.Time.
-func hasTime(t reflect.Type) bool {
-	return hasTimeSeen(t, map[reflect.Type]bool{})
+// typeInfo caches, per type, whether it may hold a time and, for structs,
+// which exported fields may.
+var typeInfo sync.Map // reflect.Type -> *timeInfo
+
+type timeInfo struct {
+	has    bool
+	fields []int
 }
+
+func infoOf(t reflect.Type) *timeInfo {
+	if ti, ok := typeInfo.Load(t); ok {
+		return ti.(*timeInfo)
+	}
+	ti := &timeInfo{has: hasTimeSeen(t, map[reflect.Type]bool{})}
+	if t.Kind() == reflect.Struct {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if f.IsExported() && hasTimeSeen(f.Type, map[reflect.Type]bool{}) {
+				ti.fields = append(ti.fields, i)
+			}
+		}
+	}
+	typeInfo.Store(t, ti)
+	return ti
+}
+
+// hasTime reports whether values of t may hold a time.Time.
+func hasTime(t reflect.Type) bool { return infoOf(t).has }
+
+// timeFields lists the exported fields of struct type t that may hold a
+// time.Time.
+func timeFields(t reflect.Type) []int { return infoOf(t).fields }
 
 func hasTimeSeen(t reflect.Type, seen map[reflect.Type]bool) bool {
 	if t == timeType {
@@ -317,7 +352,7 @@ func hasTimeSeen(t reflect.Type, seen map[reflect.Type]bool) bool {
 		return hasTimeSeen(t.Elem(), seen)
 	case reflect.Struct:
 		for i := range t.NumField() {
-			if hasTimeSeen(t.Field(i).Type, seen) {
+			if t.Field(i).IsExported() && hasTimeSeen(t.Field(i).Type, seen) {
 				return true
 			}
 		}
