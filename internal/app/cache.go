@@ -10,7 +10,7 @@ import (
 	"github.com/eko/gocache/lib/v4/cache"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/skychimp/skychimp/internal/tagcache"
+	"github.com/skychimp/skychimp/internal/tagcache/cacheurl"
 )
 
 // NewCache returns the cache configured by url (SKYCHIMP_CACHE), the
@@ -23,7 +23,7 @@ import (
 // Anything else is an error wrapping ErrConfig. The server is not
 // contacted: see CheckCache.
 func NewCache(url string) (c cache.CacheInterface[any], closer func() error, name string, err error) {
-	c, closer, err = tagcache.Open(url)
+	c, closer, err = cacheurl.Open(url)
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("%w: SKYCHIMP_CACHE: %w", ErrConfig, err)
 	}
@@ -39,7 +39,7 @@ func NewCache(url string) (c cache.CacheInterface[any], closer func() error, nam
 // that does not is not fatal (every read is then a miss, served from the
 // database), but worth a warning at start-up.
 func CheckCache(ctx context.Context, c cache.CacheInterface[any]) error {
-	if err := tagcache.Ping(ctx, c, time.Second); err != nil {
+	if err := cacheurl.Ping(ctx, c, time.Second); err != nil {
 		return errors.New("the cache does not answer: pages are served from the database until it does: " + err.Error())
 	}
 	return nil

@@ -17,7 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
-	"github.com/skychimp/skychimp/internal/tagcache"
+	"github.com/skychimp/skychimp/internal/tagcache/cacheurl"
 )
 
 // RedisEnv names the environment variable holding the URL of a Redis
@@ -27,7 +27,7 @@ const RedisEnv = "SKYCHIMP_TEST_REDIS"
 // Memory returns a fresh in-memory cache.
 func Memory(tb testing.TB) cache.CacheInterface[any] {
 	tb.Helper()
-	c, closeFn, err := tagcache.Open("")
+	c, closeFn, err := cacheurl.Open("")
 	require.NoError(tb, err)
 	tb.Cleanup(func() { _ = closeFn() })
 	return c
@@ -56,10 +56,10 @@ func Redis(tb testing.TB, prefix string) cache.CacheInterface[any] {
 	tb.Helper()
 	SkipWithoutRedis(tb)
 	url := os.Getenv(RedisEnv)
-	c, closeFn, err := tagcache.Open(url)
+	c, closeFn, err := cacheurl.Open(url)
 	require.NoError(tb, err, RedisEnv)
 	tb.Cleanup(func() { _ = closeFn() })
-	require.NoError(tb, tagcache.Ping(context.Background(), c, 2*time.Second), "Redis at "+RedisEnv)
+	require.NoError(tb, cacheurl.Ping(context.Background(), c, 2*time.Second), "Redis at "+RedisEnv)
 	opt, err := redis.ParseURL(url)
 	require.NoError(tb, err)
 	tb.Cleanup(func() {
@@ -92,7 +92,7 @@ func DeadRedis(tb testing.TB) cache.CacheInterface[any] {
 	require.NoError(tb, err)
 	addr := l.Addr().String()
 	require.NoError(tb, l.Close())
-	c, closeFn, err := tagcache.Open("redis://" + addr + "/0?dial_timeout=200ms")
+	c, closeFn, err := cacheurl.Open("redis://" + addr + "/0?dial_timeout=200ms")
 	require.NoError(tb, err)
 	tb.Cleanup(func() { _ = closeFn() })
 	return c

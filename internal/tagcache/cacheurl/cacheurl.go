@@ -1,4 +1,7 @@
-package tagcache
+// Package cacheurl opens the gocache cache a URL names: in memory
+// (go_cache) or Redis. It is apart from tagcache so that the library
+// packages using tagcache do not link the Redis client.
+package cacheurl
 
 import (
 	"context"
@@ -8,6 +11,7 @@ import (
 	"time"
 
 	"github.com/eko/gocache/lib/v4/cache"
+	"github.com/eko/gocache/lib/v4/store"
 	gocachestore "github.com/eko/gocache/store/go_cache/v4"
 	redisstore "github.com/eko/gocache/store/redis/v4"
 	gocache "github.com/patrickmn/go-cache"
@@ -72,7 +76,8 @@ func Ping(ctx context.Context, c cache.CacheInterface[any], timeout time.Duratio
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	_, err := c.Get(ctx, "tagcache:ping")
-	if err == nil || isNotFound(err) {
+	var nf *store.NotFound
+	if err == nil || errors.As(err, &nf) {
 		return nil
 	}
 	return err
