@@ -54,7 +54,11 @@ type Cache struct {
 	m    *marshaler.Marshaler
 	opts Options
 
-	sf        singleflight.Group
+	sf singleflight.Group
+	// setMu makes this process's writes take turns: the go_cache store
+	// builds a tag's key set with a read-modify-write that loses keys
+	// under concurrent first writes. Writes happen on misses only.
+	setMu     sync.Mutex
 	local     atomic.Uint64 // bumped by every Invalidate in this process
 	downUntil atomic.Int64  // unix nanoseconds: bypass the cache until then
 }
@@ -83,6 +87,9 @@ func New(c cache.CacheInterface[any], o Options) *Cache {
 //
 // A cache error (unreachable, slow, undecodable) is logged and read as a
 // miss; only load's own error is returned.
+//
+// Values handed to concurrent callers of one load are the same value:
+// treat them as read-only (copy a slice before changing it).
 //
 // A value loaded while an Invalidate of one of its tags ran (in this
 // process, or in any process sharing the cache) is discarded after it was
@@ -203,7 +210,10 @@ func (c *Cache) set(ctx context.Context, key string, v any, ttl time.Duration, t
 		}
 		opts = append(opts, store.WithTags(full))
 	}
-	if err := c.m.Set(octx, key, v, opts...); err != nil {
+	c.setMu.Lock()
+	err := c.m.Set(octx, key, v, opts...)
+	c.setMu.Unlock()
+	if err != nil {
 		if ctx.Err() == nil {
 			c.fail(ctx, "set "+key, err)
 		}

@@ -216,3 +216,34 @@ func TestNilCache(t *testing.T) {
 	assert.NoError(t, c.Invalidate(t.Context(), "t"))
 	assert.False(t, c.Up())
 }
+
+// Concurrent first writes of many keys under one tag must all be dropped
+// by the tag's invalidation (go_cache builds a tag's key set with a
+// read-modify-write).
+func TestInvalidateAfterConcurrentFills(t *testing.T) {
+	backends(t, func(t *testing.T, newCache func() *tagcache.Cache, _ bool) {
+		c := newCache()
+		const keys = 20
+		var loads atomic.Int64
+		load := func(context.Context) (value, time.Duration, error) {
+			return value{N: int(loads.Add(1))}, time.Minute, nil
+		}
+		fill := func() {
+			var wg sync.WaitGroup
+			for i := range keys {
+				wg.Go(func() {
+					_, err := tagcache.Fetch(context.Background(), c, "k"+string(rune('a'+i)), []string{"many"}, load)
+					assert.NoError(t, err)
+				})
+			}
+			wg.Wait()
+		}
+		fill()
+		require.EqualValues(t, keys, loads.Load())
+		fill()
+		require.EqualValues(t, keys, loads.Load(), "all cached")
+		require.NoError(t, c.Invalidate(t.Context(), "many"))
+		fill()
+		assert.EqualValues(t, 2*keys, loads.Load(), "every key was dropped")
+	})
+}
