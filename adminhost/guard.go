@@ -488,6 +488,8 @@ func (h *Host) buffered(c *gin.Context, st *reqState) {
 	real := c.Writer
 	bw := &bufWriter{ResponseWriter: real}
 	c.Writer = bw
+	// A panic drops the held answer: the recovery answers on the real writer.
+	defer func() { c.Writer = real }()
 	c.Next()
 	c.Writer = real
 	st.mu.Lock()

@@ -424,6 +424,34 @@ func Security(t *testing.T, e *Env) {
 		assert.Empty(t, string(out), "printed on stdout while serving")
 	})
 
+	t.Run("SQLFailureIsA500", func(t *testing.T) {
+		// GoAdmin panics on SQL errors in its own queries (here: its menu
+		// table is gone). The request gets a 500 without details, the
+		// failure is logged, and the server goes on.
+		_, err := e.DB.ExecContext(ctx, "ALTER TABLE goadmin_menu RENAME TO goadmin_menu_gone")
+		require.NoError(t, err)
+		restored := false
+		restore := func() {
+			if !restored {
+				_, err := e.DB.ExecContext(ctx, "ALTER TABLE goadmin_menu_gone RENAME TO goadmin_menu")
+				require.NoError(t, err)
+				restored = true
+			}
+		}
+		defer restore()
+		for _, p := range []string{"/admin", "/admin/info/clients"} {
+			r, err := alice.Get(p)
+			require.NoError(t, err)
+			assert.Equal(t, http.StatusInternalServerError, r.Status, "%s: %s", p, clip(r.Body[max(0, len(r.Body)-3000):]))
+			assert.NotContains(t, r.Body, "goadmin_menu", p)
+		}
+		assert.Contains(t, e.Logs.String(), "panic while serving a request")
+		restore()
+		r, err := alice.Get("/admin/info/clients")
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusOK, r.Status)
+	})
+
 	t.Run("Uploads", func(t *testing.T) {
 		tok, err := alice.Token("clients")
 		require.NoError(t, err)
