@@ -65,7 +65,6 @@ func (h *Host) figures(ctx context.Context, u accounts.User) ([]figure, error) {
 	if u.Role == accounts.RoleManager {
 		// Managers have no client or message pages.
 		out = out[2:]
-		out[0].link = "/info/mailings"
 	}
 	return out, nil
 }

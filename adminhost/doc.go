@@ -33,6 +33,31 @@
 //     operation log off (it would store passwords), SQL panics turned into
 //     logged 500s, nothing printed to stdout per request.
 //
+// How each route is held to the services' rules, after the guard has
+// found the session's user (accounts.SessionUser) and checked that the
+// role sees the table (else 404) and may do the operation (else 403); T is
+// clients, messages, mailings, deliveries, attempts or users:
+//
+//	GET  /admin/info/T         rows from the service's List* as the user; ?owner_id= only
+//	                           narrows a staff member's view; ?__pk= ids looked up first
+//	GET  /admin/info/T/detail  __goadmin_detail_pk looked up with the service's Get* (404)
+//	GET  /admin/info/T/edit    __goadmin_edit_pk looked up (404); select options are the
+//	                           owner's own messages and clients, from the service
+//	POST /admin/edit/T         the form's id looked up (404); saved by Update*, which
+//	                           re-checks the owner, the message and every client
+//	POST /admin/new/T          saved by Create*: the owner is the user whatever the form
+//	                           says; a foreign message or client is "not found"
+//	POST /admin/delete/T       every id looked up (404); deleted by Delete*
+//	POST /admin/export/T       every id looked up (404); rows from List*
+//	POST /admin/update/T       closed (404): no table has single-field edits
+//	POST /admin/operation/ID   actions allowed per role (else 404); the handler calls
+//	                           the service as the user of its own request
+//	anything else              404: installer, menu editor, GoAdmin's own user, role,
+//	                           permission, log and site tables, JSON API, plugins
+//
+// The send log and users tables have no per-object pages (the services
+// look them up by list only), so their primary-key routes are 404.
+//
 // GoAdmin keeps its configuration in process globals: New succeeds once
 // per process.
 package adminhost

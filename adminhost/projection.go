@@ -245,10 +245,17 @@ func (p *projection) sessionUserID(ctx context.Context, sid string, lifetime tim
 
 // clearSite empties goadmin_site, GoAdmin's copy of its configuration,
 // which it would otherwise prefer to the configuration in code on every
-// start after the first.
+// start after the first. It leaves an empty, switched-off "databases" row:
+// GoAdmin adds only missing keys, so the database settings (a MySQL DSN
+// holds a password) are never written.
 func (p *projection) clearSite(ctx context.Context) error {
-	_, err := p.db.ExecContext(ctx, "DELETE FROM goadmin_site")
-	return err
+	return sqldb.InTx(ctx, p.db, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM goadmin_site"); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "INSERT INTO goadmin_site (`key`, value, state) VALUES ('databases', '', 0)")
+		return err
+	})
 }
 
 // scrubSite removes the database settings GoAdmin copies into goadmin_site

@@ -305,7 +305,7 @@ func parseIDs(ss []string) ([]int64, error) {
 	return ids, nil
 }
 
-// formValue returns a posted value; multi-selects post "field[]".
+// formValues returns the posted values of field; multi-selects post "field[]".
 func formValues(v form.Values, field string) []string {
 	if vs := v[field+"[]"]; len(vs) > 0 {
 		return vs
