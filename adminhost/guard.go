@@ -107,8 +107,12 @@ func classify(method, rest string) (route, bool) {
 // first value wins).
 var routeParams = []string{"__prefix", "__goadmin_op_id"}
 
-// maxBody bounds a request body (a message body may be 1 MiB).
-const maxBody = 4 << 20
+// maxBody bounds a request body (a message body may be 1 MiB); maxLoginBody
+// bounds a sign-in.
+const (
+	maxBody      = 4 << 20
+	maxLoginBody = 64 << 10
+)
 
 // Form and query keys GoAdmin takes primary keys from.
 const (
@@ -196,6 +200,9 @@ func (h *Host) guard(c *gin.Context) {
 		}
 	}
 	if rt.kind == kindPublic || rt.kind == kindLogout {
+		if r.Method == http.MethodPost && r.Body != nil {
+			r.Body = http.MaxBytesReader(c.Writer, r.Body, maxLoginBody)
+		}
 		c.Next()
 		return
 	}

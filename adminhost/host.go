@@ -225,10 +225,16 @@ func (h *Host) startGoAdmin(driver, dsn string) (err error) {
 	template.AddLoginComp(newLoginPage(h.deps.Title, h.deps.LoginLinks))
 
 	title := h.deps.Title
+	// GoAdmin's own pool: a few connections for its session, user and menu
+	// reads (SQLite serialises writers anyway).
+	conns := 4
+	if driver == config.DriverMysql {
+		conns = 8
+	}
 	cfg := config.Config{
 		Databases: config.DatabaseList{"default": {
 			Driver: driver, Dsn: dsn,
-			MaxIdleConns: 2, MaxOpenConns: 4, ConnMaxLifetime: 30 * time.Minute, ConnMaxIdleTime: 5 * time.Minute,
+			MaxIdleConns: conns, MaxOpenConns: conns, ConnMaxLifetime: 30 * time.Minute, ConnMaxIdleTime: 5 * time.Minute,
 		}},
 		UrlPrefix:       strings.TrimPrefix(Prefix, "/"),
 		IndexUrl:        "/",

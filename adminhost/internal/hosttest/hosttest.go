@@ -94,6 +94,7 @@ type LogBuffer struct {
 	buf bytes.Buffer
 }
 
+// Write appends p (io.Writer).
 func (b *LogBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
