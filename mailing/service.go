@@ -33,7 +33,8 @@ type Service struct {
 type ServiceOption func(*Service)
 
 // WithChangeHook registers fn, called after a mailing is created, updated,
-// enabled or disabled (for example to wake the scheduler at once).
+// enabled, disabled, deleted or has failed deliveries queued again (for
+// example to wake the scheduler at once, or to drop cached figures).
 func WithChangeHook(fn func(ctx context.Context, mailingID int64)) ServiceOption {
 	return func(s *Service) { s.onChange = fn }
 }
@@ -491,7 +492,11 @@ func (s *Service) DeleteMailing(ctx context.Context, id int64) error {
 	if err := check(u, "mailing", id, old.OwnerID, err, accessWrite); err != nil {
 		return err
 	}
-	return s.store.DeleteMailing(ctx, id)
+	if err := s.store.DeleteMailing(ctx, id); err != nil {
+		return err
+	}
+	s.changed(ctx, id)
+	return nil
 }
 
 // ListMailings lists the mailings the actor may read that match f.

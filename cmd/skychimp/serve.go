@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/skychimp/skychimp/adminhost"
 	"github.com/skychimp/skychimp/adminhost/pages"
 	"github.com/skychimp/skychimp/internal/app"
@@ -22,6 +24,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	addr := fs.String("addr", envDefault(e, "SKYCHIMP_ADDR", "127.0.0.1:8080"), "listen address (env SKYCHIMP_ADDR)")
 	interval := fs.Duration("interval", durationEnv(e, "SKYCHIMP_SCHEDULE_INTERVAL", 30*time.Second), "time between scheduled passes (env SKYCHIMP_SCHEDULE_INTERVAL); a mailing that becomes due is also sent at once")
 	demo := fs.Bool("demo", false, "seed an empty database with demo accounts and data, and print the logins")
+	cacheURL := fs.String("cache", e.getenv("SKYCHIMP_CACHE"), "cache for the home page and the blog: empty for in-memory, or redis://host:port/db (env SKYCHIMP_CACHE)")
+	media := fs.String("media", envDefault(e, "SKYCHIMP_MEDIA", "media"), "directory of the blog's images (env SKYCHIMP_MEDIA)")
 	secure := fs.Bool("secure-cookies", e.getenv("SKYCHIMP_SECURE_COOKIES") == "true", "mark cookies Secure: set when browsers reach the service over https (env SKYCHIMP_SECURE_COOKIES=true)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -53,11 +57,20 @@ func runServe(ctx context.Context, e env, args []string) error {
 		printDemo(e, seed)
 	}
 
+	content, err := a.OpenContent(ctx, app.ContentConfig{Cache: *cacheURL, ImagesDir: *media, Logger: cfg.Logger})
+	if err != nil {
+		return appError(err)
+	}
+	defer content.Close() // writes the post views counted last
+
 	sched, err := mailing.NewScheduler(a.Engine, mailing.SchedulerConfig{Interval: *interval, Logger: cfg.Logger})
 	if err != nil {
 		return err
 	}
-	a.MailingChanged = sched.KickHook
+	a.MailingChanged = func(ctx context.Context, id int64) {
+		content.MailingChanged(ctx, id) // the home page's figures follow at once
+		sched.Kick()                    // a mailing due now is sent now
+	}
 
 	pg, err := pages.New(pages.Deps{
 		Accounts: a.Accounts, Mailings: a.Mailings, Secret: a.Secret, SiteName: "SkyChimp",
@@ -75,6 +88,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+
+	host.Router().GET("/media/*file", gin.WrapH(http.StripPrefix("/media/", content.Images.Handler())))
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
