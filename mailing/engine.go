@@ -215,6 +215,7 @@ func (e *Engine) RunDue(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return sum, fmt.Errorf("mailing: due mailings: %w", err)
 	}
+	known := make(map[int64]int64, len(due))
 	for _, m := range due {
 		opened, err := e.openRun(ctx, m, now)
 		if err != nil {
@@ -223,8 +224,10 @@ func (e *Engine) RunDue(ctx context.Context) (Summary, error) {
 		if opened {
 			sum.Runs++
 		}
+		known[m.ID] = m.MessageID
 	}
-	err = e.deliver(ctx, 0, &sum)
+	due = nil // the client sets can be large: let them go
+	err = e.deliver(ctx, 0, known, &sum)
 	return sum, err
 }
 
@@ -284,7 +287,7 @@ func (e *Engine) SendNow(ctx context.Context, mailingID int64) (Summary, error) 
 		return sum, fmt.Errorf("mailing: open run of mailing %d: %w", m.ID, err)
 	}
 	sum.Runs++
-	err = e.deliver(ctx, m.ID, &sum)
+	err = e.deliver(ctx, m.ID, map[int64]int64{m.ID: m.MessageID}, &sum)
 	return sum, err
 }
 
@@ -301,6 +304,7 @@ type pass struct {
 
 	mu       sync.Mutex
 	prep     map[int64]prepared // by mailing id
+	known    map[int64]int64    // message ids of mailings read at the start of the pass, by mailing id
 	sum      *Summary
 	err      error // the first store error
 	stop     atomic.Bool
@@ -310,30 +314,40 @@ type pass struct {
 	results chan Result
 }
 
+// startReq asks the committer to start one delivery. It carries the
+// asking worker's previous result, if any, so that a worker going from one
+// send to the next wakes the committer once.
 type startReq struct {
-	id int64
-	ok chan bool
+	id  int64
+	ok  chan bool
+	res *Result
 }
 
 // deliver sends pending deliveries (of one mailing, or all) until none is
-// left, ctx ends, or the breaker opens.
-func (e *Engine) deliver(ctx context.Context, mailingID int64, sum *Summary) error {
+// left, ctx ends, or the breaker opens. known gives the message of
+// mailings the caller has read, so the pass need not read them again.
+func (e *Engine) deliver(ctx context.Context, mailingID int64, known map[int64]int64, sum *Summary) error {
 	p := &pass{
-		e: e, mailingID: mailingID, prep: map[int64]prepared{}, sum: sum,
+		e: e, mailingID: mailingID, prep: map[int64]prepared{}, known: known, sum: sum,
 		starts:  make(chan startReq, e.cfg.Workers),
 		results: make(chan Result, e.cfg.Workers),
 	}
 	queue := make(chan Delivery, e.cfg.ClaimBatch)
 	committed := make(chan struct{})
-	go func() { p.commitLoop(ctx, p.starts, p.results); close(committed) }()
+	go func() { p.commitLoop(ctx); close(committed) }()
 
 	var workers sync.WaitGroup
 	for range e.cfg.Workers {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
+			ok := make(chan bool, 1)
+			var held *Result // the last result, waiting to go with the next start
 			for d := range queue {
-				p.work(ctx, d)
+				held = p.work(ctx, d, ok, held)
+			}
+			if held != nil {
+				p.results <- *held
 			}
 		}()
 	}
@@ -403,16 +417,24 @@ func (p *pass) storeCtx(ctx context.Context) (context.Context, context.CancelFun
 const ledgerWriteTimeout = 30 * time.Second
 
 // work takes one leased delivery through rate limit, breaker, start, send
-// and result.
-func (p *pass) work(ctx context.Context, d Delivery) {
+// and result. held is the worker's previous result not yet handed to the
+// committer: it goes with this delivery's start request, or on its own
+// before anything that may wait. work returns the result of this
+// delivery's send, for the worker's next start request; ok is the worker's
+// channel for start answers.
+func (p *pass) work(ctx context.Context, d Delivery, ok chan bool, held *Result) *Result {
 	e := p.e
 	if p.stop.Load() || ctx.Err() != nil {
 		p.postpone(d)
-		return
+		return held
+	}
+	if len(e.limits) > 0 && held != nil {
+		p.results <- *held // a rate limit may wait long
+		held = nil
 	}
 	if err := e.wait(ctx); err != nil {
 		p.postpone(d)
-		return
+		return held
 	}
 	prep, err := p.prepare(ctx, d.MailingID)
 	if err != nil {
@@ -420,7 +442,7 @@ func (p *pass) work(ctx context.Context, d Delivery) {
 			p.fail(err)
 			p.postpone(d)
 		}
-		return
+		return held
 	}
 	done, err := e.breaker.Allow()
 	if err != nil { // open, or half-open with its probe under way
@@ -429,16 +451,21 @@ func (p *pass) work(ctx context.Context, d Delivery) {
 		p.mu.Unlock()
 		p.stop.Store(true)
 		p.postpone(d)
-		return
+		return held
 	}
-	if !p.start(d.ID) {
+	p.starts <- startReq{id: d.ID, ok: ok, res: held}
+	if !<-ok {
 		done(true) // nothing was tried
-		return
+		return nil
 	}
 	d.Attempts++
 	res := p.send(ctx, d, prep)
 	done(!breakerFailure(res.Attempt))
-	p.results <- res
+	if len(e.limits) > 0 {
+		p.results <- res
+		return nil
+	}
+	return &res
 }
 
 // breakerFailure says whether an attempt shows the server itself failing
@@ -488,11 +515,15 @@ func (p *pass) prepare(ctx context.Context, mailingID int64) (prepared, error) {
 	if pr, ok := p.prep[mailingID]; ok {
 		return pr, nil
 	}
-	m, err := p.e.store.GetMailing(ctx, mailingID)
-	if err != nil {
-		return prepared{}, err
+	messageID, ok := p.known[mailingID]
+	if !ok {
+		m, err := p.e.store.GetMailing(ctx, mailingID)
+		if err != nil {
+			return prepared{}, err
+		}
+		messageID = m.MessageID
 	}
-	msg, err := p.e.store.GetMessage(ctx, m.MessageID)
+	msg, err := p.e.store.GetMessage(ctx, messageID)
 	if err != nil {
 		return prepared{}, err
 	}
@@ -500,13 +531,6 @@ func (p *pass) prepare(ctx context.Context, mailingID int64) (prepared, error) {
 	pr := prepared{tmpl: t, err: err}
 	p.prep[mailingID] = pr
 	return pr, nil
-}
-
-// start asks the committer to move d to sending and waits for the answer.
-func (p *pass) start(id int64) bool {
-	ok := make(chan bool, 1)
-	p.starts <- startReq{id: id, ok: ok}
-	return <-ok
 }
 
 // send renders and sends d and turns the outcome into a Result.
@@ -579,27 +603,69 @@ func (e *Engine) envelope(d Delivery, t *Template) (Envelope, error) {
 	return env, nil
 }
 
-// commitLoop group-commits starts and results: each round writes every
-// result that arrived in one transaction, then starts every delivery asked
-// for in another, so the ledger costs a few transactions per round of
-// Workers sends rather than per message. It returns once starts is closed
-// (every worker is done) and every result is written.
-func (p *pass) commitLoop(ctx context.Context, starts <-chan startReq, results <-chan Result) {
+// commitLoop group-commits the ledger writes of a pass.
+//
+// Starts are on the workers' path: a round starts, in one transaction,
+// every delivery asked for since the last round, once a quarter of the
+// workers have asked, or at once while fewer sends than that are under way.
+// With more workers than SMTP connections, the workers waiting for a start
+// are those whose connection would be busy anyway, so the wait costs little
+// throughput and saves most of the transactions.
+//
+// Results are not on the workers' path: a worker hands its result over with
+// its next start request, and the results go in batches to a finisher
+// goroutine that records each batch in one transaction while the rounds go
+// on: once a batch holds a result per worker, or sooner when a result comes
+// without a start request behind it (the workers are going quiet); while
+// the finisher is busy the next batch grows. A delivery stays in sending
+// from its start (committed before its send) until its result is recorded,
+// a round or two after the send.
+//
+// commitLoop returns once p.starts is closed (every worker is done) and
+// every result is recorded.
+func (p *pass) commitLoop(ctx context.Context) {
+	finishAt := p.e.cfg.Workers
+	startAt := max(1, p.e.cfg.Workers/4)
+	outstanding := 0 // started deliveries whose result has not come yet
+	batches := make(chan []Result)
+	finished := make(chan struct{})
+	go func() {
+		for rb := range batches {
+			p.finish(ctx, rb)
+		}
+		close(finished)
+	}()
+
+	starts := p.starts
 	var sb []startReq
 	var rb []Result
+	due := false // rb should go to the finisher as soon as it is free
 	take := func(r startReq, ok bool) {
-		if ok {
-			sb = append(sb, r)
-		} else {
+		if !ok {
 			starts = nil
+			return
 		}
+		if r.res != nil {
+			rb = append(rb, *r.res)
+			outstanding--
+		}
+		sb = append(sb, r)
 	}
 	for starts != nil {
+		var handOver chan []Result
+		if due {
+			handOver = batches
+		}
+		quiet := false
 		select { // block for the first item, then take whatever else is ready
 		case r, ok := <-starts:
 			take(r, ok)
-		case res := <-results:
-			rb = append(rb, res)
+		case res := <-p.results:
+			rb, quiet = append(rb, res), true
+			outstanding--
+		case handOver <- rb:
+			rb, due = nil, false
+			continue
 		}
 	drain:
 		for {
@@ -609,36 +675,46 @@ func (p *pass) commitLoop(ctx context.Context, starts <-chan startReq, results <
 				if !ok {
 					break drain
 				}
-			case res := <-results:
+			case res := <-p.results:
 				rb = append(rb, res)
+				outstanding--
 			default:
 				break drain
 			}
 		}
-		if len(rb) > 0 {
-			p.finish(ctx, rb)
-			rb = rb[:0]
-		}
-		if len(sb) > 0 {
-			p.startBatch(ctx, sb)
+		if len(sb) > 0 && (len(sb) >= startAt || outstanding < startAt || starts == nil) {
+			outstanding += p.startBatch(ctx, sb)
 			sb = sb[:0]
+		}
+		if len(rb) > 0 && (len(rb) >= finishAt || quiet) {
+			select {
+			case batches <- rb:
+				rb = nil
+			default:
+				due = true // the finisher is busy: rb grows until it is free
+			}
 		}
 	}
 	// Every worker has returned, so every result is buffered.
 	for {
 		select {
-		case res := <-results:
+		case res := <-p.results:
 			rb = append(rb, res)
+			continue
 		default:
-			if len(rb) > 0 {
-				p.finish(ctx, rb)
-			}
-			return
 		}
+		break
 	}
+	if len(rb) > 0 {
+		batches <- rb
+	}
+	close(batches)
+	<-finished
 }
 
-func (p *pass) startBatch(ctx context.Context, reqs []startReq) {
+// startBatch starts the deliveries of reqs in one transaction, answers
+// every request, and returns how many it started.
+func (p *pass) startBatch(ctx context.Context, reqs []startReq) int {
 	e := p.e
 	ids := make([]int64, len(reqs))
 	for i, r := range reqs {
@@ -665,6 +741,7 @@ func (p *pass) startBatch(ctx context.Context, reqs []startReq) {
 			p.postpone(Delivery{ID: r.id})
 		}
 	}
+	return len(started)
 }
 
 func (p *pass) finish(ctx context.Context, results []Result) {

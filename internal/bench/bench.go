@@ -109,6 +109,9 @@ type Result struct {
 	// per recipient.
 	MicrosPerRecipient    float64 `json:"us_per_recipient"`
 	CPUMicrosPerRecipient float64 `json:"cpu_us_per_recipient"`
+	// LedgerWrites counts the engine's ledger write calls (claims, starts
+	// and finishes, each one transaction) per 100 recipients.
+	LedgerWrites float64 `json:"ledger_writes_per_100,omitempty"`
 	// SetupSeconds is the time spent creating the clients, the message and
 	// the mailing (not measured).
 	SetupSeconds float64 `json:"setup_seconds,omitempty"`
@@ -375,6 +378,27 @@ func (m countingMailer) Send(ctx context.Context, e mailing.Envelope) (mailing.R
 	return reply, err
 }
 
+// countingStore counts the ledger writes of the delivery loop.
+type countingStore struct {
+	mailing.Store
+	writes atomic.Int64
+}
+
+func (s *countingStore) ClaimDeliveries(ctx context.Context, r mailing.ClaimRequest) ([]mailing.Delivery, error) {
+	s.writes.Add(1)
+	return s.Store.ClaimDeliveries(ctx, r)
+}
+
+func (s *countingStore) StartDeliveries(ctx context.Context, owner string, ids []int64, now time.Time) ([]int64, error) {
+	s.writes.Add(1)
+	return s.Store.StartDeliveries(ctx, owner, ids, now)
+}
+
+func (s *countingStore) FinishDeliveries(ctx context.Context, owner string, results []mailing.Result) error {
+	s.writes.Add(1)
+	return s.Store.FinishDeliveries(ctx, owner, results)
+}
+
 // RunEngine measures the engine on the database at url ("sqlite:PATH" or
 // "mysql:DSN", empty): it creates n clients of one owner, one message and
 // one mailing due now, then times one RunDue pass, from the call (which
@@ -415,7 +439,8 @@ func RunEngine(ctx context.Context, cfg Config, name, url string, n int) (Result
 
 	fmt.Fprintf(cfg.Log, "%-6s n=%d: sending (setup took %s)\n", name, n, setupTime.Round(time.Millisecond))
 	p := &phase{}
-	engine := mailing.NewEngine(store, countingMailer{Mailer: sm, p: p}, nil, mailing.EngineConfig{
+	counted := &countingStore{Store: store}
+	engine := mailing.NewEngine(counted, countingMailer{Mailer: sm, p: p}, nil, mailing.EngineConfig{
 		Name: "bench", Workers: cfg.Workers, ClaimBatch: cfg.ClaimBatch,
 		From: fromAddr, FromName: fromName, UnsubscribeURL: unsubscribeURL,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -425,6 +450,7 @@ func RunEngine(ctx context.Context, cfg Config, name, url string, n int) (Result
 	sum, err := engine.RunDue(ctx)
 	r := p.end(name, n)
 	r.SetupSeconds = setupTime.Seconds()
+	r.LedgerWrites = 100 * float64(counted.writes.Load()) / float64(n)
 	if err != nil {
 		return fail(err)
 	}
