@@ -24,7 +24,9 @@ type Options struct {
 	// Domain is the name in the greeting; the default is "smtptest.local".
 	Domain string
 	// Sink makes the server count messages and discard their bodies
-	// instead of recording them (for benchmarks).
+	// instead of recording them (for benchmarks). While no fault function
+	// or rule is installed, a sink keeps nothing per recipient either (Tries
+	// reports 0), so its memory does not grow with the messages it takes.
 	Sink bool
 	// TLSConfig, when set, is offered through STARTTLS (or used from the
 	// first byte when ImplicitTLS is set).
@@ -298,11 +300,20 @@ func (s *Server) Messages() []Message {
 }
 
 func (s *Server) nextTry(rcpt string) int {
+	if s.opts.Sink && !s.hasFaults() {
+		return 0
+	}
 	key := strings.ToLower(rcpt)
 	s.triesMu.Lock()
 	defer s.triesMu.Unlock()
 	s.tries[key]++
 	return s.tries[key]
+}
+
+func (s *Server) hasFaults() bool {
+	s.faultMu.RLock()
+	defer s.faultMu.RUnlock()
+	return s.faultFn != nil || len(s.rules) > 0
 }
 
 func (s *Server) faultFor(rcpt string, n int) Fault {

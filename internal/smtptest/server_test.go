@@ -49,6 +49,7 @@ func TestServer(t *testing.T) {
 		require.NoError(t, send(t, srv.Addr(), "to@example.com"))
 		assert.Empty(t, srv.Messages())
 		assert.EqualValues(t, 1, srv.Accepted())
+		assert.Zero(t, srv.Tries("to@example.com"), "a sink without faults keeps nothing per recipient")
 	})
 	t.Run("RejectFirstTries", func(t *testing.T) {
 		srv := smtptest.Start(t, smtptest.WithRules(smtptest.Rule{Rcpt: "A@example.com", Tries: 2, Fault: smtptest.Reject(451, "later")}))
