@@ -33,6 +33,8 @@ const (
 	actMailingSend    = "mailing-send"
 	actUserBlock      = "user-block"
 	actUserUnblock    = "user-unblock"
+	actPostPublish    = "post-publish"
+	actPostUnpublish  = "post-unpublish"
 )
 
 type actionDef struct {
@@ -65,6 +67,22 @@ var actionDefs = map[string]actionDef{
 		}},
 	actMailingSend: {title: "Send now", confirm: true, roles: []accounts.Role{accounts.RoleUser, accounts.RoleSuperuser},
 		run: (*Host).sendNow},
+	actPostPublish: {title: "Publish", roles: editorRoles,
+		run: func(h *Host, ctx context.Context, id int64) (string, error) {
+			p, err := h.deps.Blog.SetPublished(ctx, id, true)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("“%s” is published.", p.Title), nil
+		}},
+	actPostUnpublish: {title: "Unpublish", confirm: true, roles: editorRoles,
+		run: func(h *Host, ctx context.Context, id int64) (string, error) {
+			p, err := h.deps.Blog.SetPublished(ctx, id, false)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("“%s” is a draft again: the public no longer sees it.", p.Title), nil
+		}},
 	actUserBlock: {title: "Block", confirm: true, roles: staffRoles,
 		run: func(h *Host, ctx context.Context, id int64) (string, error) {
 			u, err := h.deps.Accounts.Block(ctx, id)
@@ -88,6 +106,9 @@ func (h *Host) buildActions() map[string]*actionSpec {
 	out := make(map[string]*actionSpec)
 	for id, d := range actionDefs {
 		if id == actMailingSend && h.deps.Engine == nil {
+			continue
+		}
+		if strings.HasPrefix(id, "post-") && h.deps.Blog == nil {
 			continue
 		}
 		out[id] = &actionSpec{id: id, roles: d.roles}

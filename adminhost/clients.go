@@ -69,6 +69,9 @@ func (h *Host) buildClients(ctx *gctx.Context, spec *tableSpec, st *reqState) ta
 	info.AddField("Comment", "comment", db.Text)
 	info.AddField("Added (UTC)", "created_at", db.Varchar)
 	info.SetTable("clients").SetTitle("Clients").SetDescription("The people your mailings go to")
+	if st.user.Role == accounts.RoleUser || st.user.Role == accounts.RoleSuperuser {
+		info.SetHeaderHtml(template.HTML(`<a class="btn btn-sm btn-default" href="` + Prefix + pathImport + `"><i class="fa fa-upload"></i> Import from a CSV file</a>`))
+	}
 	info.SetDeleteFn(func(ids []string) error {
 		list, err := parseIDs(ids)
 		if err != nil {

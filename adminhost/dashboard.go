@@ -6,12 +6,14 @@ import (
 	"html"
 	"html/template"
 	"strings"
+	"time"
 
-	"github.com/GoAdminGroup/go-admin/template/types"
 	"github.com/gin-gonic/gin"
 
 	"github.com/skychimp/skychimp/accounts"
+	"github.com/skychimp/skychimp/blog"
 	"github.com/skychimp/skychimp/mailing"
+	"github.com/skychimp/skychimp/stats"
 )
 
 // figure is one number on the dashboard.
@@ -69,44 +71,163 @@ func (h *Host) figures(ctx context.Context, u accounts.User) ([]figure, error) {
 	return out, nil
 }
 
-// dashboard shows the acting user's figures.
+// statsFigures are the acting user's figures from the stats service:
+// their own, or the whole service's for staff.
+func (h *Host) statsFigures(ctx context.Context, u accounts.User) ([]figure, []stats.SendCount, error) {
+	d, err := h.deps.Stats.Dashboard(ctx, stats.DefaultDays, time.UTC)
+	if err != nil {
+		return nil, nil, err
+	}
+	f := d.Figures
+	var out []figure
+	if u.Role != accounts.RoleManager { // managers have no client pages
+		out = append(out, figure{"Clients", "fa-address-book", "bg-aqua", "/info/clients", f.Clients})
+	}
+	out = append(out,
+		figure{"Mailings", "fa-paper-plane", "bg-purple", "/info/mailings", f.Mailings},
+		figure{"Running now", "fa-play-circle", "bg-blue", "/info/mailings", f.Active},
+		figure{"Sent", "fa-check", "bg-green", "/info/deliveries?state=sent", f.Sent},
+		figure{"Failed", "fa-times-circle", "bg-red", "/info/deliveries?state=failed", f.Failed},
+		figure{"Unknown", "fa-question-circle", "bg-orange", "/info/deliveries?state=unknown", f.Unknown},
+		figure{"Pending", "fa-hourglass-half", "bg-gray", "/info/deliveries?state=pending", f.Pending},
+	)
+	if u.IsStaff() {
+		_, n, err := h.deps.Accounts.ListUsers(ctx, accounts.UserFilter{ListOptions: accounts.ListOptions{Limit: 1}})
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, figure{"Users", "fa-users", "bg-yellow", "/info/users", n})
+	}
+	return out, d.Days, nil
+}
+
+// maxViewPosts bounds the posts whose views the dashboard adds up.
+const maxViewPosts = 10000
+
+// blogFigures counts the blog's posts, published posts and views.
+func (h *Host) blogFigures(ctx context.Context) ([]figure, error) {
+	svc := h.deps.Blog
+	_, published, err := svc.ListPublished(ctx, blog.ListOptions{Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	const page = 500
+	var total int
+	var views int64
+	for off := 0; off < maxViewPosts; off += page {
+		list, n, err := svc.ListPosts(ctx, blog.ListOptions{Limit: page, Offset: off})
+		if err != nil {
+			return nil, err
+		}
+		total = n
+		for _, p := range list {
+			views += p.Views
+		}
+		if len(list) < page {
+			break
+		}
+	}
+	return []figure{
+		{"Posts", "fa-newspaper-o", "bg-teal", "/info/posts", total},
+		{"Published", "fa-globe", "bg-green", "/info/posts", published},
+		{"Views", "fa-eye", "bg-light-blue", "/info/posts", int(views)},
+	}, nil
+}
+
+// dashboard shows the acting user's figures and, with the stats service,
+// a chart of their sends per day.
 func (h *Host) dashboard(c *gin.Context) {
 	st := stateFrom(c.Request.Context())
 	if st == nil {
 		h.anonymous(c)
 		return
 	}
-	h.eng.Content(c, func(_ interface{}) (types.Panel, error) {
-		figs, err := h.figures(c.Request.Context(), st.user)
-		if err != nil {
-			st.fail(err)
-			return types.Panel{}, err
-		}
-		return types.Panel{
-			Title:       "Dashboard",
-			Description: template.HTML(html.EscapeString(st.user.Role.Label() + " · " + st.user.Email)),
-			Content:     dashboardHTML(st.user, figs),
-		}, nil
-	})
+	content, err := h.dashboardContent(c.Request.Context(), st.user)
+	if err != nil {
+		st.fail(err)
+		return
+	}
+	h.render(c, 0, "Dashboard", st.user.Role.Label()+" · "+st.user.Email, content)
 }
 
-func dashboardHTML(u accounts.User, figs []figure) template.HTML {
+func (h *Host) dashboardContent(ctx context.Context, u accounts.User) (template.HTML, error) {
 	var b strings.Builder
 	name := u.FullName
 	if name == "" {
 		name = u.Email
 	}
 	fmt.Fprintf(&b, `<div class="row"><div class="col-md-12"><p class="lead">Welcome, %s.</p></div></div>`, html.EscapeString(name))
-	if u.Role == accounts.RoleContentManager {
-		b.WriteString(`<div class="row"><div class="col-md-12"><p>You write the blog. Its pages appear in the menu once the blog is installed.</p></div></div>`)
-		return template.HTML(b.String())
+	if u.Role != accounts.RoleContentManager {
+		var figs []figure
+		var days []stats.SendCount
+		var err error
+		if h.deps.Stats != nil {
+			figs, days, err = h.statsFigures(ctx, u)
+		} else {
+			figs, err = h.figures(ctx, u)
+		}
+		if err != nil {
+			return "", err
+		}
+		writeFigures(&b, figs)
+		if h.deps.Stats != nil {
+			title := "Your sends per day, last 30 days (UTC)"
+			if u.IsStaff() {
+				title = "Sends per day on the whole service, last 30 days (UTC)"
+			}
+			b.WriteString(`<div class="box box-primary"><div class="box-header with-border"><h3 class="box-title">` + html.EscapeString(title) + `</h3></div><div class="box-body">`)
+			b.WriteString(string(sendsChart(title, days)))
+			b.WriteString(`</div></div>`)
+		}
 	}
+	if u.Role == accounts.RoleContentManager || u.Role == accounts.RoleSuperuser {
+		if h.deps.Blog == nil {
+			if u.Role == accounts.RoleContentManager {
+				b.WriteString(`<div class="row"><div class="col-md-12"><p>You write the blog. Its pages appear in the menu once the blog is installed.</p></div></div>`)
+			}
+			return template.HTML(b.String()), nil
+		}
+		figs, err := h.blogFigures(ctx)
+		if err != nil {
+			return "", err
+		}
+		if u.Role == accounts.RoleContentManager {
+			fmt.Fprintf(&b, `<div class="row"><div class="col-md-12"><p>You write the blog: <a href="%s/info/posts">open the posts</a> or <a href="%s/info/posts/new">write a new one</a>.</p></div></div>`, Prefix, Prefix)
+		} else {
+			b.WriteString(`<h4>Blog</h4>`)
+		}
+		writeFigures(&b, figs)
+	}
+	return template.HTML(b.String()), nil
+}
+
+func writeFigures(b *strings.Builder, figs []figure) {
 	b.WriteString(`<div class="row">`)
 	for _, f := range figs {
-		fmt.Fprintf(&b, `<div class="col-lg-2 col-md-4 col-xs-6"><div class="small-box %s"><div class="inner"><h3>%d</h3><p>%s</p></div>`+
+		fmt.Fprintf(b, `<div class="col-lg-2 col-md-4 col-xs-6"><div class="small-box %s"><div class="inner"><h3>%d</h3><p>%s</p></div>`+
 			`<div class="icon"><i class="fa %s"></i></div><a href="%s" class="small-box-footer">Open <i class="fa fa-arrow-circle-right"></i></a></div></div>`,
 			f.color, f.n, html.EscapeString(f.label), f.icon, html.EscapeString(Prefix+f.link))
 	}
 	b.WriteString(`</div>`)
+}
+
+// sendsChart draws attempts per day (sent and failed) with a table of the
+// same numbers.
+func sendsChart(title string, days []stats.SendCount) template.HTML {
+	bars := make([]chartBar, len(days))
+	var rows strings.Builder
+	for i, d := range days {
+		day := d.Start.Format("Mon 2 Jan 2006")
+		bars[i] = chartBar{label: d.Start.Format("Jan 2"), title: fmt.Sprintf("%s: %d sent, %d failed", day, d.Sent, d.Failed),
+			values: []int{d.Sent, d.Failed}}
+		fmt.Fprintf(&rows, `<tr><th scope="row">%s</th><td class="text-right">%d</td><td class="text-right">%d</td></tr>`,
+			html.EscapeString(day), d.Sent, d.Failed)
+	}
+	var b strings.Builder
+	b.WriteString(string(barChart("sends-chart", title, "sends-table", []series{seriesSent, seriesFailed}, bars)))
+	b.WriteString(`<details><summary>The numbers as a table</summary><div class="table-responsive"><table class="table table-condensed" id="sends-table">`)
+	b.WriteString(`<thead><tr><th scope="col">Day</th><th scope="col" class="text-right">Sent</th><th scope="col" class="text-right">Failed</th></tr></thead><tbody>`)
+	b.WriteString(rows.String())
+	b.WriteString(`</tbody></table></div></details>`)
 	return template.HTML(b.String())
 }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -16,6 +18,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/skychimp/skychimp/accounts"
+	"github.com/skychimp/skychimp/blog"
 	"github.com/skychimp/skychimp/mailing"
 )
 
@@ -53,6 +56,7 @@ const (
 	kindDashboard                 // our dashboard page
 	kindTable                     // a GoAdmin table route
 	kindOperation                 // a custom action (action.Ajax)
+	kindPage                      // a page of the host's own (report, import)
 )
 
 // route is a classified request.
@@ -61,12 +65,16 @@ type route struct {
 	op     op     // for kindTable
 	prefix string // the table, for kindTable
 	opID   string // the action, for kindOperation
+	page   string // the page, for kindPage
+	id     int64  // the object a page is about (from the path), for kindPage
 }
 
 var (
 	reTableGET  = regexp.MustCompile(`^/info/([a-z][a-z0-9_]{0,39})(/detail|/edit|/new|)$`)
 	reTablePOST = regexp.MustCompile(`^/(edit|new|delete|export)/([a-z][a-z0-9_]{0,39})$`)
 	reOperation = regexp.MustCompile(`^/operation/([a-z][a-z0-9_-]{0,39})$`)
+	reReport    = regexp.MustCompile(`^/report/([1-9][0-9]{0,17})$`)
+	reResend    = regexp.MustCompile(`^/report/([1-9][0-9]{0,17})/resend$`)
 )
 
 // classify names the route of method and rest (the path after Prefix).
@@ -87,6 +95,13 @@ func classify(method, rest string) (route, bool) {
 			o := map[string]op{"": opList, "/detail": opDetail, "/edit": opEditForm, "/new": opNewForm}[m[2]]
 			return route{kind: kindTable, op: o, prefix: m[1]}, true
 		}
+		if m := reReport.FindStringSubmatch(rest); m != nil {
+			id, _ := strconv.ParseInt(m[1], 10, 64)
+			return route{kind: kindPage, page: pageReport, id: id}, true
+		}
+		if rest == pathImport {
+			return route{kind: kindPage, page: pageImport}, true
+		}
 	case http.MethodPost:
 		if rest == "/signin" {
 			return route{kind: kindPublic}, true
@@ -97,6 +112,13 @@ func classify(method, rest string) (route, bool) {
 		}
 		if m := reOperation.FindStringSubmatch(rest); m != nil {
 			return route{kind: kindOperation, opID: m[1]}, true
+		}
+		if m := reResend.FindStringSubmatch(rest); m != nil {
+			id, _ := strconv.ParseInt(m[1], 10, 64)
+			return route{kind: kindPage, page: pageResend, id: id}, true
+		}
+		if rest == pathImport {
+			return route{kind: kindPage, page: pageImportPost}, true
 		}
 	}
 	return route{}, false
@@ -137,6 +159,27 @@ type reqState struct {
 	// posted is a refused form's input, shown again instead of the stored
 	// values when GoAdmin renders the form once more.
 	posted map[string][]string
+	// up is the one file the request carried, if its route takes one.
+	up *upload
+}
+
+// upload is a file sent with a form, held in memory.
+type upload struct {
+	name string // as the browser named it; never used as a path
+	data []byte
+}
+
+func (st *reqState) setUpload(u *upload) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.up = u
+}
+
+// file returns the file the request carried, or nil.
+func (st *reqState) file() *upload {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.up
 }
 
 // keep remembers a refused form's input.
@@ -200,6 +243,9 @@ func (h *Host) guard(c *gin.Context) {
 		}
 	}
 	if rt.kind == kindPublic || rt.kind == kindLogout {
+		if r.Method == http.MethodPost && r.URL.Path == Prefix+"/signin" && !h.limitSignIn(c) {
+			return
+		}
 		if r.Method == http.MethodPost && r.Body != nil {
 			r.Body = http.MaxBytesReader(c.Writer, r.Body, maxLoginBody)
 		}
@@ -218,6 +264,11 @@ func (h *Host) guard(c *gin.Context) {
 		}
 	case kindOperation:
 		if h.actions[rt.opID] == nil {
+			h.answer(c, http.StatusNotFound, "")
+			return
+		}
+	case kindPage:
+		if h.pages[rt.page] == nil {
 			h.answer(c, http.StatusNotFound, "")
 			return
 		}
@@ -247,11 +298,14 @@ func (h *Host) guard(c *gin.Context) {
 			h.answer(c, http.StatusNotFound, "")
 			return
 		}
-		if status, msg := h.parseBody(c, false); status != 0 {
+		if status, msg := h.parseBody(c, st, bodyRules{}); status != 0 {
 			h.answer(c, status, msg)
 			return
 		}
 		h.buffered(c, st)
+		return
+	case kindPage:
+		h.guardPage(c, st, h.pages[rt.page])
 		return
 	}
 
@@ -268,7 +322,11 @@ func (h *Host) guard(c *gin.Context) {
 			h.answer(c, http.StatusBadRequest, "The request is malformed.")
 			return
 		}
-		if status, msg := h.parseBody(c, rt.op == opEdit || rt.op == opNew); status != 0 {
+		rules := bodyRules{multipart: rt.op == opEdit || rt.op == opNew, limit: spec.maxBody}
+		if rules.multipart {
+			rules.file = spec.upload
+		}
+		if status, msg := h.parseBody(c, st, rules); status != 0 {
 			h.answer(c, status, msg)
 			return
 		}
@@ -284,14 +342,7 @@ func (h *Host) guard(c *gin.Context) {
 	}
 	for _, id := range pks {
 		if err := spec.lookup(ctx, id); err != nil {
-			switch {
-			case errors.Is(err, mailing.ErrNotFound), errors.Is(err, accounts.ErrNotFound):
-				h.answer(c, http.StatusNotFound, "")
-			case errors.Is(err, mailing.ErrForbidden), errors.Is(err, accounts.ErrForbidden):
-				h.answer(c, http.StatusForbidden, "You are not allowed to do that.")
-			default:
-				h.internal(c, fmt.Errorf("look up %s %d: %w", rt.prefix, id, err))
-			}
+			h.lookupFailed(c, err, rt.prefix, id)
 			return
 		}
 	}
@@ -299,6 +350,19 @@ func (h *Host) guard(c *gin.Context) {
 		safePrevious(r, rt.prefix)
 	}
 	h.buffered(c, st)
+}
+
+// lookupFailed answers a request naming an object the acting user may not
+// see (404) or use (403), or whose look-up failed (500).
+func (h *Host) lookupFailed(c *gin.Context, err error, what string, id int64) {
+	switch {
+	case errors.Is(err, mailing.ErrNotFound), errors.Is(err, accounts.ErrNotFound), errors.Is(err, blog.ErrNotFound):
+		h.answer(c, http.StatusNotFound, "")
+	case errors.Is(err, mailing.ErrForbidden), errors.Is(err, accounts.ErrForbidden), errors.Is(err, blog.ErrForbidden):
+		h.answer(c, http.StatusForbidden, "You are not allowed to do that.")
+	default:
+		h.internal(c, fmt.Errorf("look up %s %d: %w", what, id, err))
+	}
 }
 
 // sessionUser returns the user of the request's admin session, re-read
@@ -346,18 +410,32 @@ func (h *Host) anonymous(c *gin.Context) {
 	h.answer(c, http.StatusUnauthorized, "Log in first.")
 }
 
-// parseBody reads a POST body (bounded). A form that creates or edits an
-// object must be multipart, as GoAdmin's forms are; no request may upload
-// files (GoAdmin would store them unchecked).
-func (h *Host) parseBody(c *gin.Context, multipartOnly bool) (int, string) {
+// bodyRules say what a POST body may be.
+type bodyRules struct {
+	multipart bool   // it must be multipart/form-data (GoAdmin's forms are)
+	limit     int64  // its largest size; 0: maxBody
+	file      string // the one form field that may carry a file; "": none may
+}
+
+// parseBody reads a POST body (bounded). No request may leave a file in
+// the parsed form (GoAdmin would store it unchecked): the one file rules
+// allow is read into memory, kept in st for the page or table function,
+// and taken out of the form.
+func (h *Host) parseBody(c *gin.Context, st *reqState, rules bodyRules) (int, string) {
 	r := c.Request
-	r.Body = http.MaxBytesReader(c.Writer, r.Body, maxBody)
+	limit := rules.limit
+	if limit <= 0 {
+		limit = maxBody
+	}
+	r.Body = http.MaxBytesReader(c.Writer, r.Body, limit)
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	var err error
 	switch {
 	case ct == "multipart/form-data":
-		err = r.ParseMultipartForm(maxBody)
-	case multipartOnly:
+		// Everything stays in memory (the body is bounded): no temporary
+		// files.
+		err = r.ParseMultipartForm(limit)
+	case rules.multipart:
 		return http.StatusBadRequest, "The form must be sent as multipart/form-data."
 	default:
 		err = r.ParseForm()
@@ -368,9 +446,32 @@ func (h *Host) parseBody(c *gin.Context, multipartOnly bool) (int, string) {
 		return http.StatusRequestEntityTooLarge, "The request is too large."
 	case err != nil:
 		return http.StatusBadRequest, "The request is malformed."
-	case r.MultipartForm != nil && len(r.MultipartForm.File) > 0:
-		return http.StatusBadRequest, "File uploads are not accepted here."
+	case r.MultipartForm == nil || len(r.MultipartForm.File) == 0:
+		return 0, ""
 	}
+	defer func() {
+		_ = r.MultipartForm.RemoveAll()
+		r.MultipartForm.File = map[string][]*multipart.FileHeader{}
+	}()
+	for field, fhs := range r.MultipartForm.File {
+		if field != rules.file || rules.file == "" {
+			return http.StatusBadRequest, "File uploads are not accepted here."
+		}
+		if len(fhs) != 1 {
+			return http.StatusBadRequest, "Send one file at a time."
+		}
+	}
+	fh := r.MultipartForm.File[rules.file][0]
+	f, err := fh.Open()
+	if err != nil {
+		return http.StatusBadRequest, "The request is malformed."
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit))
+	if err != nil {
+		return http.StatusBadRequest, "The request is malformed."
+	}
+	st.setUpload(&upload{name: fh.Filename, data: data})
 	return 0, ""
 }
 

@@ -9,6 +9,7 @@ import (
 	htmltemplate "html/template"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -26,8 +27,10 @@ import (
 	"modernc.org/sqlite"
 
 	"github.com/skychimp/skychimp/accounts"
+	"github.com/skychimp/skychimp/blog"
 	"github.com/skychimp/skychimp/internal/sqldb"
 	"github.com/skychimp/skychimp/mailing"
+	"github.com/skychimp/skychimp/stats"
 )
 
 func init() {
@@ -52,6 +55,25 @@ type Deps struct {
 	Accounts *accounts.Service
 	// Engine, when set, gives mailings a "Send now" action.
 	Engine *mailing.Engine
+	// Blog, when set, gives content managers and superusers the blog table
+	// (posts, their images, publishing) and the content managers' dashboard
+	// its figures; nil leaves the blog out of the panel.
+	Blog *blog.Service
+	// Stats, when set, gives the dashboard its figures and chart and every
+	// mailing a report page (with "Resend to failed"); nil leaves them out
+	// (the dashboard then counts through Mailings).
+	Stats *stats.Service
+	// MediaURL is where the blog's images are served, the image's stored
+	// name appended (default "/media/").
+	MediaURL string
+	// TrustedProxies are the addresses (or CIDR ranges) of reverse proxies
+	// whose X-Forwarded-For header names the client; default none: the
+	// connection's address is the client's (what the sign-in limit counts).
+	TrustedProxies []string
+	// SignInBurst sign-ins are allowed at once per client address, then one
+	// every SignInEvery (defaults 10 and 10 seconds); more are answered 429.
+	SignInBurst int
+	SignInEvery time.Duration
 	// Kick, when set, is called after a mailing is saved or switched on or
 	// off (to wake the scheduler).
 	Kick func()
@@ -93,6 +115,9 @@ type Host struct {
 	proj     *projection
 	tables   map[string]*tableSpec
 	actions  map[string]*actionSpec
+	pages    map[string]*pageSpec
+	signIns  *limiter
+	login    *loginPage
 	eng      *engine.Engine
 	router   *gin.Engine
 	handler  http.Handler
@@ -135,8 +160,24 @@ func New(ctx context.Context, deps Deps) (*Host, error) {
 	if deps.LoginError == nil {
 		deps.LoginError = accounts.Message
 	}
+	if deps.MediaURL == "" {
+		deps.MediaURL = "/media/"
+	}
+	if deps.SignInBurst <= 0 {
+		deps.SignInBurst = 10
+	}
+	if deps.SignInEvery <= 0 {
+		deps.SignInEvery = 10 * time.Second
+	}
 	if deps.CrossOrigin == nil {
 		deps.CrossOrigin = func(h http.Handler) http.Handler { return http.NewCrossOriginProtection().Handler(h) }
+	}
+	for _, p := range deps.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				return nil, fmt.Errorf("adminhost: Deps.TrustedProxies: %q is not an address or CIDR range", p)
+			}
+		}
 	}
 	if !started.CompareAndSwap(false, true) {
 		return nil, ErrSecondHost
@@ -147,6 +188,8 @@ func New(ctx context.Context, deps Deps) (*Host, error) {
 	}
 	h.tables = h.buildTables()
 	h.actions = h.buildActions()
+	h.pages = h.buildPages()
+	h.signIns = newLimiter(deps.SignInBurst, deps.SignInEvery, deps.Clock.Now)
 	if err := h.prepare(ctx); err != nil {
 		started.Store(false) // GoAdmin's globals are untouched: a later New may try again
 		return nil, err
@@ -222,7 +265,8 @@ func (h *Host) startGoAdmin(driver, dsn string) (err error) {
 	// GoAdmin's AddDisplayFilterXssFilter does not take effect (it drops
 	// the chain it builds): escape every displayed value ourselves.
 	types.AddGlobalDisplayProcessFn(func(v types.FieldModel) interface{} { return html.EscapeString(v.Value) })
-	template.AddLoginComp(newLoginPage(h.deps.Title, h.deps.LoginLinks))
+	h.login = newLoginPage(h.deps.Title, h.deps.LoginLinks)
+	template.AddLoginComp(h.login)
 
 	title := h.deps.Title
 	// GoAdmin's own pool: a few connections for its session, user and menu
@@ -284,8 +328,12 @@ func (h *Host) startGoAdmin(driver, dsn string) (err error) {
 	eng.AddGenerators(gens)
 
 	r := gin.New()
+	if err := r.SetTrustedProxies(h.deps.TrustedProxies); err != nil {
+		return fmt.Errorf("adminhost: Deps.TrustedProxies: %w", err)
+	}
 	r.Use(h.recovery, h.accessLog, securityHeaders, h.guard)
 	r.GET(Prefix, h.dashboard)
+	h.registerPages(r)
 	if h.deps.Pages != nil {
 		h.deps.Pages.Register(r)
 	}

@@ -171,6 +171,9 @@ const loginTemplate = `{{define "skychimp_login"}}<!DOCTYPE html>
 </html>
 {{end}}`
 
+// loginErrorDiv is the login page's (hidden, empty) error box.
+const loginErrorDiv = `<div id="login-error" class="alert alert-danger" role="alert" style="display:none"></div>`
+
 // LoginLinks are the public pages the login page links to; empty ones are
 // left out.
 type LoginLinks struct {

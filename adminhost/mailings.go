@@ -134,7 +134,7 @@ func (h *Host) buildMailings(ctx *gctx.Context, spec *tableSpec, st *reqState) t
 				"client_ids": joinIDs(m.ClientIDs), "clients": int64(len(m.ClientIDs)),
 				"start": m.Start.In(loc).Format(formTime), "end": m.End.In(loc).Format(formTime),
 				"period": string(m.Period), "time_zone": tz, "status": status, "enabled": enabled,
-				"next_run": formatTime(m.NextRun, loc),
+				"next_run": formatTime(m.NextRun, loc), "report": m.ID,
 			}
 			if st.route.op == opEdit {
 				rows[i] = refill(st, rows[i], mailingFields...)
@@ -160,6 +160,15 @@ func (h *Host) buildMailings(ctx *gctx.Context, spec *tableSpec, st *reqState) t
 	info.AddField("Status", "status", db.Varchar)
 	info.AddField("Enabled", "enabled", db.Varchar)
 	info.AddField("Next run", "next_run", db.Varchar)
+	if h.deps.Stats != nil {
+		info.AddField("Report", "report", db.Int).FieldDisplay(func(v types.FieldModel) interface{} {
+			id := int64Field(v.Value)
+			if id <= 0 {
+				return template.HTML("")
+			}
+			return template.HTML(fmt.Sprintf(`<a href="%s" class="report-link">Report</a>`, reportPath(id)))
+		})
+	}
 	title, desc := "Mailings", "Your scheduled mailings"
 	if st.user.Role == accounts.RoleManager {
 		title, desc = "All mailings", "Every user's mailings"

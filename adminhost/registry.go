@@ -48,6 +48,10 @@ type tableSpec struct {
 	// nil for tables without per-object pages: their primary-key routes
 	// are refused.
 	lookup func(ctx context.Context, id int64) error
+	// upload is the one form field of the table's forms that may carry a
+	// file ("" for none); maxBody bounds its posts (0: maxBody).
+	upload  string
+	maxBody int64
 	// build returns the table for one request.
 	build func(ctx *gctx.Context, st *reqState) table.Table
 }
@@ -67,6 +71,9 @@ type menuItem struct {
 	id, parent, order int64
 	title, icon, uri  string
 	roles             []accounts.Role
+	// needs names the service the entry's page needs ("blog", "stats");
+	// without it the entry is left out.
+	needs string
 }
 
 // menus is the side menu of every role, by role. A role needs at least one
@@ -74,7 +81,11 @@ type menuItem struct {
 var menus = []menuItem{
 	{id: 1, order: 1, title: "Dashboard", icon: "fa-dashboard", uri: "/",
 		roles: []accounts.Role{accounts.RoleUser, accounts.RoleManager, accounts.RoleContentManager, accounts.RoleSuperuser}},
-	{id: 2, order: 2, title: "Clients", icon: "fa-address-book", uri: "/info/clients",
+	{id: 2, order: 2, title: "Clients", icon: "fa-address-book", uri: "",
+		roles: []accounts.Role{accounts.RoleUser, accounts.RoleSuperuser}},
+	{id: 12, parent: 2, order: 1, title: "Client list", icon: "fa-list", uri: "/info/clients",
+		roles: []accounts.Role{accounts.RoleUser, accounts.RoleSuperuser}},
+	{id: 11, parent: 2, order: 2, title: "Import CSV", icon: "fa-upload", uri: pathImport,
 		roles: []accounts.Role{accounts.RoleUser, accounts.RoleSuperuser}},
 	{id: 3, order: 3, title: "Messages", icon: "fa-envelope", uri: "/info/messages",
 		roles: []accounts.Role{accounts.RoleUser, accounts.RoleSuperuser}},
@@ -90,6 +101,21 @@ var menus = []menuItem{
 		roles: []accounts.Role{accounts.RoleUser, accounts.RoleManager, accounts.RoleSuperuser}},
 	{id: 9, order: 9, title: "Users", icon: "fa-users", uri: "/info/users",
 		roles: []accounts.Role{accounts.RoleManager, accounts.RoleSuperuser}},
+	{id: 10, order: 10, title: "Blog", icon: "fa-newspaper-o", uri: "/info/posts", needs: "blog",
+		roles: []accounts.Role{accounts.RoleContentManager, accounts.RoleSuperuser}},
+}
+
+// menuFor returns the menu entries of the services the host has.
+func (h *Host) menuFor() []menuItem {
+	out := make([]menuItem, 0, len(menus))
+	for _, m := range menus {
+		switch {
+		case m.needs == "blog" && h.deps.Blog == nil, m.needs == "stats" && h.deps.Stats == nil:
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 // permissionPaths returns GoAdmin permission paths (regular expressions
@@ -127,6 +153,18 @@ func (h *Host) permissionPaths(role accounts.Role) []string {
 	slices.Sort(ids)
 	for _, id := range ids {
 		paths = append(paths, "/operation/"+id)
+	}
+	ids = ids[:0]
+	for id, p := range h.pages {
+		if slices.Contains(p.sees, role) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if p := h.pages[id].permission; !slices.Contains(paths, p) {
+			paths = append(paths, p)
+		}
 	}
 	return paths
 }
@@ -174,6 +212,7 @@ func (h *Host) syncStatic(ctx context.Context) error {
 			return err
 		}
 
+		menus := h.menuFor()
 		for _, m := range menus {
 			menuIDList = append(menuIDList, m.id)
 			q := p.upsert("goadmin_menu", []string{"id", "parent_id", "type", "`order`", "title", "icon", "uri", "plugin_name"}, "id",

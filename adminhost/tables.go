@@ -16,6 +16,7 @@ import (
 	"github.com/GoAdminGroup/go-admin/plugins/admin/modules/table"
 
 	"github.com/skychimp/skychimp/accounts"
+	"github.com/skychimp/skychimp/blog"
 	"github.com/skychimp/skychimp/mailing"
 )
 
@@ -28,6 +29,9 @@ import (
 // buildTables returns the host's tables by prefix.
 func (h *Host) buildTables() map[string]*tableSpec {
 	ts := []*tableSpec{h.clientsTable(), h.messagesTable(), h.mailingsTable(), h.deliveriesTable(), h.attemptsTable(), h.usersTable()}
+	if h.deps.Blog != nil {
+		ts = append(ts, h.postsTable())
+	}
 	m := make(map[string]*tableSpec, len(ts))
 	for _, t := range ts {
 		m[t.prefix] = t
@@ -162,12 +166,30 @@ var fieldLabels = map[string]string{
 	"email": "Email", "name": "Name", "comment": "Comment", "subject": "Subject", "body": "Body",
 	"message_id": "Message", "client_ids": "Clients", "start": "Start", "end": "End",
 	"period": "Period", "time_zone": "Time zone",
+	"title": "Title", "content": "Content", "published_at": "Publication date", "image": "Image",
 }
 
 // userMessage turns a service error into a sentence for the person.
 func userMessage(err error) string {
 	var ve *mailing.ValidationError
+	var bve *blog.ValidationError
 	switch {
+	case errors.As(err, &bve):
+		var b strings.Builder
+		b.WriteString("Please correct the form:")
+		for _, f := range bve.Fields {
+			label := fieldLabels[f.Field]
+			if label == "" {
+				label = strings.ReplaceAll(f.Field, "_", " ")
+			}
+			if f.Field == "image" {
+				// The image's reasons are sentences of their own.
+				fmt.Fprintf(&b, " %s: %s.", label, strings.TrimSuffix(f.Message, "."))
+			} else {
+				fmt.Fprintf(&b, " %s %s.", label, f.Message)
+			}
+		}
+		return b.String()
 	case errors.As(err, &ve):
 		var b strings.Builder
 		b.WriteString("Please correct the form:")
@@ -179,10 +201,18 @@ func userMessage(err error) string {
 			fmt.Fprintf(&b, " %s %s.", label, f.Message)
 		}
 		return b.String()
-	case errors.Is(err, mailing.ErrNotFound), errors.Is(err, accounts.ErrNotFound):
+	case errors.Is(err, mailing.ErrNotFound), errors.Is(err, accounts.ErrNotFound), errors.Is(err, blog.ErrNotFound):
 		return "Not found."
-	case errors.Is(err, mailing.ErrForbidden), errors.Is(err, accounts.ErrForbidden):
-		if s := detail(err, mailing.ErrForbidden, accounts.ErrForbidden); s != "" {
+	case errors.Is(err, blog.ErrImage):
+		var ie *blog.ImageError
+		if errors.As(err, &ie) {
+			return "The image was refused: " + strings.TrimSuffix(ie.Reason, ".") + "."
+		}
+		return "The image was refused."
+	case errors.Is(err, blog.ErrConflict):
+		return "The change clashes with what is stored: reload the page and try again."
+	case errors.Is(err, mailing.ErrForbidden), errors.Is(err, accounts.ErrForbidden), errors.Is(err, blog.ErrForbidden):
+		if s := detail(err, mailing.ErrForbidden, accounts.ErrForbidden, blog.ErrForbidden); s != "" {
 			return "You are not allowed to do that: " + s + "."
 		}
 		return "You are not allowed to do that."
@@ -230,7 +260,8 @@ func sentence(s string) string {
 // failure of the service.
 func isRefusal(err error) bool {
 	for _, e := range []error{mailing.ErrInvalid, mailing.ErrNotFound, mailing.ErrForbidden, mailing.ErrConflict,
-		mailing.ErrMailingOver, accounts.ErrInvalid, accounts.ErrNotFound, accounts.ErrForbidden, accounts.ErrUnauthenticated} {
+		mailing.ErrMailingOver, accounts.ErrInvalid, accounts.ErrNotFound, accounts.ErrForbidden, accounts.ErrUnauthenticated,
+		blog.ErrInvalid, blog.ErrNotFound, blog.ErrForbidden, blog.ErrConflict, blog.ErrImage} {
 		if errors.Is(err, e) {
 			return true
 		}
@@ -282,9 +313,9 @@ func (h *Host) deleteError(st *reqState, err error) error {
 	switch {
 	case !isRefusal(err):
 		st.fail(err)
-	case errors.Is(err, mailing.ErrConflict):
+	case errors.Is(err, mailing.ErrConflict), errors.Is(err, blog.ErrConflict):
 		st.refuse(409, userMessage(err))
-	case errors.Is(err, mailing.ErrNotFound), errors.Is(err, accounts.ErrNotFound):
+	case errors.Is(err, mailing.ErrNotFound), errors.Is(err, accounts.ErrNotFound), errors.Is(err, blog.ErrNotFound):
 		st.refuse(404, userMessage(err))
 	default:
 		st.refuse(403, userMessage(err))

@@ -81,6 +81,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	host, err := adminhost.New(ctx, adminhost.Deps{
 		DB: a.DB, DatabaseURL: cfg.DB, Mailings: a.Mailings, Accounts: a.Accounts, Engine: a.Engine,
+		Blog: content.Blog, Stats: content.Stats,
 		Kick: sched.Kick, Pages: pg, LoginError: pages.LoginError, CrossOrigin: pages.CrossOrigin,
 		LoginLinks: adminhost.LoginLinks{Register: "/register", Forgot: "/forgot"},
 		Logger:     cfg.Logger, SecureCookies: *secure,

@@ -26,8 +26,10 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/skychimp/skychimp/accounts"
@@ -35,10 +37,14 @@ import (
 	accountssql "github.com/skychimp/skychimp/accounts/sqlstore"
 	"github.com/skychimp/skychimp/adminhost"
 	"github.com/skychimp/skychimp/adminhost/pages"
+	"github.com/skychimp/skychimp/blog"
+	blogsql "github.com/skychimp/skychimp/blog/sqlstore"
 	"github.com/skychimp/skychimp/internal/sqldb"
 	"github.com/skychimp/skychimp/mailing"
 	"github.com/skychimp/skychimp/mailing/mailingtest"
 	mailingsql "github.com/skychimp/skychimp/mailing/sqlstore"
+	"github.com/skychimp/skychimp/stats"
+	statssql "github.com/skychimp/skychimp/stats/sqlstore"
 )
 
 // MySQLEnv names the variable holding a MySQL/MariaDB DSN for tests.
@@ -79,10 +85,15 @@ type Env struct {
 	Engine   *mailing.Engine
 	Mailer   *mailingtest.FakeMailer
 	Notifier *accountstest.FakeNotifier
+	Blog     *blog.Service
+	Posts    *blogsql.Store
+	Stats    *stats.Service
+	MediaDir string // the blog's images
 	Host     *adminhost.Host
 	Server   *httptest.Server
 	Users    map[string]accounts.User
 	Data     map[string]*Objects // by user name (Alice, Bob)
+	Post     blog.Post           // a draft of the content manager's
 	Logs     *LogBuffer
 
 	closers []func()
@@ -126,13 +137,14 @@ func Open(ctx context.Context, d sqldb.Dialect) (env *Env, err error) {
 			e.Close()
 		}
 	}()
+	dir, err := os.MkdirTemp("", "adminhost-test-")
+	if err != nil {
+		return nil, err
+	}
+	e.closers = append(e.closers, func() { os.RemoveAll(dir) })
+	e.MediaDir = filepath.Join(dir, "media")
 	switch d {
 	case sqldb.SQLite:
-		dir, err := os.MkdirTemp("", "adminhost-test-")
-		if err != nil {
-			return nil, err
-		}
-		e.closers = append(e.closers, func() { os.RemoveAll(dir) })
 		e.URL = "sqlite:" + filepath.Join(dir, "test.db")
 	case sqldb.MySQL:
 		url, drop, err := mysqlDatabase(ctx)
@@ -156,7 +168,10 @@ func Open(ctx context.Context, d sqldb.Dialect) (env *Env, err error) {
 		return nil, err
 	}
 	e.Store = mailingsql.New(db, d)
-	for _, m := range []func(context.Context) error{accStore.Migrate, e.Store.Migrate, adminhost.NewSchema(db, d).Migrate} {
+	if e.Posts, err = blogsql.New(db, d); err != nil {
+		return nil, err
+	}
+	for _, m := range []func(context.Context) error{accStore.Migrate, e.Store.Migrate, e.Posts.Migrate, adminhost.NewSchema(db, d).Migrate} {
 		if err := m(ctx); err != nil {
 			return nil, fmt.Errorf("migrate: %w", err)
 		}
@@ -172,6 +187,16 @@ func Open(ctx context.Context, d sqldb.Dialect) (env *Env, err error) {
 		accounts.WithBaseURL("http://127.0.0.1")}, adminhost.AccountOptions(db, d, log)...)
 	e.Accounts = accounts.NewService(accStore, e.Notifier, opts...)
 	e.Mailings = mailing.NewService(e.Store, nil)
+	figures, err := statssql.New(db, d)
+	if err != nil {
+		return nil, err
+	}
+	e.Stats = stats.NewService(figures, e.Mailings, nil)
+	images, err := blog.NewImages(e.MediaDir, blog.ImageOptions{})
+	if err != nil {
+		return nil, err
+	}
+	e.Blog = blog.NewService(e.Posts, nil, blog.WithImages(images), blog.WithLogger(log))
 	e.Mailer = mailingtest.NewFakeMailer()
 	e.Engine = mailing.NewEngine(e.Store, e.Mailer, nil, mailing.EngineConfig{From: "sender@example.com", Logger: log})
 
@@ -187,6 +212,7 @@ func Open(ctx context.Context, d sqldb.Dialect) (env *Env, err error) {
 	}
 	e.Host, err = adminhost.New(ctx, adminhost.Deps{
 		DB: db, DatabaseURL: e.URL, Mailings: e.Mailings, Accounts: e.Accounts, Engine: e.Engine,
+		Blog: e.Blog, Stats: e.Stats, TrustedProxies: []string{"127.0.0.1", "::1"},
 		Pages: pg, LoginError: pages.LoginError, CrossOrigin: pages.CrossOrigin,
 		Logger: log, Title: "SkyChimp Test",
 		LoginLinks: adminhost.LoginLinks{Register: "/register", Forgot: "/forgot"},
@@ -195,6 +221,7 @@ func Open(ctx context.Context, d sqldb.Dialect) (env *Env, err error) {
 		return nil, err
 	}
 	e.closers = append(e.closers, func() { e.Host.Close() })
+	e.Host.Router().GET("/media/*file", gin.WrapH(http.StripPrefix("/media/", images.Handler())))
 	e.Server = httptest.NewServer(e.Host.Handler())
 	e.closers = append(e.closers, e.Server.Close)
 	return e, nil
@@ -302,8 +329,14 @@ func (e *Env) seed(ctx context.Context) error {
 		}
 		e.Data[who] = o
 	}
-	return nil
+	var err error
+	cctx := accounts.WithUser(ctx, e.Users[Content])
+	e.Post, err = e.Blog.CreatePost(cctx, blog.Draft{Title: BlogMarkers[0], Content: BlogMarkers[1] + "\n\nMore words."})
+	return err
 }
+
+// BlogMarkers are in the seeded draft post: only editors may see them.
+var BlogMarkers = []string{"BLOG-DRAFT-P9", "BLOG-BODY-P10"}
 
 // Response is what the host answered.
 type Response struct {
@@ -320,12 +353,19 @@ type Client struct {
 	Name string
 	// Origin, when set, is sent as the Origin header of every request.
 	Origin string
+	// IP is the client's address, sent as X-Forwarded-For (the test
+	// server trusts its loopback peer as a proxy): each client has its
+	// own, so that each has its own sign-in allowance.
+	IP string
 }
+
+var ipSeq atomic.Int64
 
 // NewClient returns a client without a session.
 func (e *Env) NewClient(name string) *Client {
 	jar, _ := cookiejar.New(nil)
-	return &Client{env: e, Name: name, http: &http.Client{
+	n := ipSeq.Add(1)
+	return &Client{env: e, Name: name, IP: fmt.Sprintf("10.%d.%d.%d", (n>>16)&255, (n>>8)&255, n&255), http: &http.Client{
 		Jar: jar, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
@@ -352,6 +392,9 @@ func (c *Client) Login(email, password string) (*Response, error) {
 func (c *Client) do(req *http.Request) (*Response, error) {
 	if c.Origin != "" {
 		req.Header.Set("Origin", c.Origin)
+	}
+	if c.IP != "" && req.Header.Get("X-Forwarded-For") == "" {
+		req.Header.Set("X-Forwarded-For", c.IP)
 	}
 	res, err := c.http.Do(req)
 	if err != nil {

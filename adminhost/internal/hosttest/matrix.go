@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/skychimp/skychimp/accounts"
+	"github.com/skychimp/skychimp/blog"
 	"github.com/skychimp/skychimp/mailing"
 )
 
@@ -27,7 +28,7 @@ import (
 // snapshot at the end.
 
 // Tables are the panel's tables.
-var Tables = []string{"clients", "messages", "mailings", "deliveries", "attempts", "users"}
+var Tables = []string{"clients", "messages", "mailings", "deliveries", "attempts", "users", "posts"}
 
 // Ops are the routes tried on each table.
 var Ops = []string{
@@ -71,6 +72,9 @@ func exists(table, op string) bool {
 	return op != "single-field update"
 }
 
+// editor reports whether role may edit the blog.
+func editor(role string) bool { return role == "content manager" || role == "superuser" }
+
 // Expect returns the answer of op on table by role.
 func Expect(table, op, role string) Want {
 	if op == "single-field update" {
@@ -90,6 +94,15 @@ func Expect(table, op, role string) Want {
 	notFound := Want{Status: http.StatusNotFound}
 	forbidden := Want{Status: http.StatusForbidden}
 	switch table {
+	case "posts":
+		// The blog is the editors' alone; for everyone else it does not exist.
+		if !editor(role) {
+			return notFound
+		}
+		if op == "create foreign" || op == "edit post" || op == "delete" {
+			return okHidden // on posts of their own making (see the checks)
+		}
+		return ok
 	case "clients", "messages", "mailings":
 		switch role {
 		case "content manager":
@@ -143,6 +156,21 @@ func Expect(table, op, role string) Want {
 var shownMarker = map[string]string{
 	"clients": "bob.client.q7@example.net", "messages": "BOB-SPARE-Z43", "mailings": "BOB-MAILING-Z44",
 	"deliveries": "bob.other.q8@example.net", "attempts": "BOB-SMTP-Z46", "users": "bob@example.com",
+	"posts": BlogMarkers[0],
+}
+
+// secrets returns the markers an answer about table must not hold for
+// role: Bob's data for those who may not see it, the draft post for
+// those who are not editors.
+func secrets(table, role string, status int) []string {
+	var out []string
+	if role == "other" || role == "content manager" || role == "anonymous" || status >= 400 {
+		out = append(out, Markers[Bob]...)
+	}
+	if !editor(role) || (table == "posts" && status >= 400) {
+		out = append(out, BlogMarkers...)
+	}
+	return out
 }
 
 // snapshot is Bob's objects as stored.
@@ -153,6 +181,7 @@ type snapshot struct {
 	Deliveries []mailing.Delivery
 	Attempts   []mailing.Attempt
 	User       accounts.User
+	Posts      []blog.Post // every post, not only Bob's
 }
 
 func (e *Env) snapshot(ctx context.Context, owner int64, ignore map[string]map[int64]bool) (snapshot, error) {
@@ -179,6 +208,22 @@ func (e *Env) snapshot(ctx context.Context, owner int64, ignore map[string]map[i
 	s.Clients = filter(s.Clients, func(c mailing.Client) bool { return !ignore["clients"][c.ID] })
 	s.Messages = filter(s.Messages, func(m mailing.Message) bool { return !ignore["messages"][m.ID] })
 	s.Mailings = filter(s.Mailings, func(m mailing.Mailing) bool { return !ignore["mailings"][m.ID] })
+	s.Deliveries = filter(s.Deliveries, func(d mailing.Delivery) bool { return !ignore["mailings"][d.MailingID] })
+	s.Attempts = filter(s.Attempts, func(a mailing.Attempt) bool { return !ignore["mailings"][a.MailingID] })
+	sums, _, err := e.Posts.ListPosts(ctx, blog.PostFilter{})
+	if err != nil {
+		return s, err
+	}
+	for _, sum := range sums {
+		if ignore["posts"][sum.ID] {
+			continue
+		}
+		p, err := e.Posts.GetPost(ctx, sum.ID)
+		if err != nil {
+			return s, err
+		}
+		s.Posts = append(s.Posts, p)
+	}
 	return s, nil
 }
 
@@ -216,7 +261,7 @@ func RunMatrix(t *testing.T, e *Env) MatrixResult {
 	var res MatrixResult
 	// Bob's objects made during the run: for the owner's own writes, and
 	// by his own creates.
-	scratch := map[string]map[int64]bool{"clients": {}, "messages": {}, "mailings": {}}
+	scratch := map[string]map[int64]bool{"clients": {}, "messages": {}, "mailings": {}, "posts": {}}
 	for _, table := range Tables {
 		for _, op := range Ops {
 			for _, role := range Roles {
@@ -233,11 +278,23 @@ func RunMatrix(t *testing.T, e *Env) MatrixResult {
 		}
 	}
 
+	for _, page := range Pages {
+		for _, role := range Roles {
+			res.Cases++
+			ok := t.Run(fmt.Sprintf("page %s/%s", page, role), func(t *testing.T) {
+				res.Leaks += e.runPageCase(t, clients[role], clients["other"], page, role, ExpectPage(page, role), scratch)
+			})
+			if !ok {
+				res.Failed++
+			}
+		}
+	}
+
 	after, err := e.snapshot(ctx, bob.ID, scratch)
 	require.NoError(t, err)
 	assert.True(t, reflect.DeepEqual(before, after), "Bob's objects changed:\nbefore %+v\nafter  %+v", before, after)
-	t.Logf("attack matrix on %s: %d cases (%d tables x %d routes x %d roles), %d failed, %d leaks",
-		e.Dialect, res.Cases, len(Tables), len(Ops), len(Roles), res.Failed, res.Leaks)
+	t.Logf("attack matrix on %s: %d cases (%d tables x %d routes x %d roles + %d pages x %d roles), %d failed, %d leaks",
+		e.Dialect, res.Cases, len(Tables), len(Ops), len(Roles), len(Pages), len(Roles), res.Failed, res.Leaks)
 	return res
 }
 
@@ -247,6 +304,13 @@ func (e *Env) target(t *testing.T, table, op, role string, scratch map[string]ma
 	ctx := context.Background()
 	bob := e.Data[Bob]
 	write := op == "edit post" || op == "delete"
+	if write && table == "posts" && Expect(table, op, role).Status == http.StatusOK {
+		p, err := e.Blog.CreatePost(accounts.WithUser(ctx, e.Users[Content]),
+			blog.Draft{Title: fmt.Sprintf("scratch post %d", caseSeq.Add(1)), Content: "scratch"})
+		require.NoError(t, err)
+		scratch["posts"][p.ID] = true
+		return p.ID
+	}
 	if write && (role == "owner" || role == "superuser") && Expect(table, op, role).Status == http.StatusOK {
 		uctx := accounts.WithUser(ctx, e.Users[Bob])
 		n := caseSeq.Add(1)
@@ -283,6 +347,8 @@ func (e *Env) target(t *testing.T, table, op, role string, scratch map[string]ma
 		return bob.Attempt.ID
 	case "users":
 		return e.Users[Bob].ID
+	case "posts":
+		return e.Post.ID
 	}
 	panic(table)
 }
@@ -297,6 +363,8 @@ func (e *Env) formFields(table, marker string) url.Values {
 		return url.Values{"email": {marker + "@example.net"}, "name": {marker}, "comment": {"c"}}
 	case "messages":
 		return url.Values{"subject": {marker}, "body": {"<p>" + marker + "</p>"}}
+	case "posts":
+		return url.Values{"title": {marker}, "content": {"Words of " + marker}, "published": {"no"}, "published_at": {""}, "remove_image": {"no"}}
 	case "mailings":
 		return url.Values{"name": {marker}, "message_id": {strconv.FormatInt(bob.Message.ID, 10)},
 			"client_ids[]": {strconv.FormatInt(bob.Clients[0].ID, 10)},
@@ -376,12 +444,10 @@ func (e *Env) runCase(t *testing.T, c, other *Client, table, op, role string, wa
 		assert.Contains(t, r.Body, shownMarker[table], "Bob's object is missing from the answer")
 	}
 	leaks := 0
-	if role == "other" || role == "content manager" || role == "anonymous" || r.Status >= 400 {
-		for _, m := range Markers[Bob] {
-			if strings.Contains(r.Body, m) {
-				leaks++
-				t.Errorf("LEAK: %q in the answer to %s", m, role)
-			}
+	for _, m := range secrets(table, role, r.Status) {
+		if strings.Contains(r.Body, m) {
+			leaks++
+			t.Errorf("LEAK: %q in the answer to %s", m, role)
 		}
 	}
 
@@ -402,6 +468,10 @@ func (e *Env) runCase(t *testing.T, c, other *Client, table, op, role string, wa
 			got, err := e.Mailings.GetMailing(bobCtx, id)
 			require.NoError(t, err)
 			assert.Equal(t, marker, got.Name, "the owner's edit was not saved")
+		case "posts":
+			got, err := e.Posts.GetPost(ctx, id)
+			require.NoError(t, err)
+			assert.Equal(t, marker, got.Title, "the editor's edit was not saved")
 		}
 	case op == "delete" && want.Status == http.StatusOK:
 		var err error
@@ -412,6 +482,10 @@ func (e *Env) runCase(t *testing.T, c, other *Client, table, op, role string, wa
 			_, err = e.Store.GetMessage(ctx, id)
 		case "mailings":
 			_, err = e.Store.GetMailing(ctx, id)
+		case "posts":
+			_, err = e.Posts.GetPost(ctx, id)
+			assert.ErrorIs(t, err, blog.ErrNotFound, "the editor's delete did not happen")
+			return leaks
 		}
 		assert.ErrorIs(t, err, mailing.ErrNotFound, "the owner's delete did not happen")
 	case op == "create foreign":
@@ -451,11 +525,25 @@ func (e *Env) checkCreated(t *testing.T, table, role, marker string, r *Response
 				owners, ids = append(owners, m.OwnerID), append(ids, m.ID)
 			}
 		}
+	case "posts":
+		ps, _, err := e.Posts.ListPosts(ctx, blog.PostFilter{})
+		require.NoError(t, err)
+		for _, p := range ps {
+			if p.Title == marker {
+				owners, ids = append(owners, p.AuthorID), append(ids, p.ID)
+			}
+		}
 	default:
 		return nil
 	}
 	poster := e.Users[roleUser[role]].ID
 	switch {
+	case table == "posts":
+		if editor(role) {
+			assert.Equal(t, []int64{poster}, owners, "a post is its poster's")
+		} else {
+			assert.Empty(t, owners, "nothing may be created")
+		}
 	case role == "owner":
 		assert.Equal(t, []int64{poster}, owners, "Bob's own create")
 	case table == "mailings" || Expect(table, "create foreign", role).Status != http.StatusOK:
@@ -474,4 +562,153 @@ func clip(s string) string {
 		return s[:600] + "…"
 	}
 	return s
+}
+
+// Pages are the host's own pages (beside GoAdmin's tables), tried by
+// every visitor on Bob's objects.
+var Pages = []string{"dashboard", "report", "resend to failed", "import form", "import post"}
+
+// ExpectPage returns the answer of page by role.
+func ExpectPage(page, role string) Want {
+	post := page == "resend to failed" || page == "import post"
+	if role == "anonymous" {
+		if post {
+			return Want{Status: http.StatusUnauthorized}
+		}
+		return Want{Status: http.StatusFound}
+	}
+	notFound := Want{Status: http.StatusNotFound}
+	switch page {
+	case "dashboard":
+		return Want{Status: http.StatusOK}
+	case "report":
+		switch role {
+		case "owner", "manager", "superuser":
+			return Want{Status: http.StatusOK, Shows: true}
+		}
+		return notFound
+	case "resend to failed":
+		switch role {
+		case "owner", "superuser":
+			return Want{Status: http.StatusSeeOther}
+		case "manager":
+			return Want{Status: http.StatusForbidden} // reads the report, may not send
+		}
+		return notFound
+	case "import form", "import post":
+		switch role {
+		case "owner", "other", "superuser":
+			if post {
+				return Want{Status: http.StatusSeeOther}
+			}
+			return Want{Status: http.StatusOK}
+		}
+		return notFound
+	}
+	panic("unknown page " + page)
+}
+
+// FailedRun makes a running mailing of user who whose one client fails
+// for good, sends it once, and returns it with its failed delivery.
+func (e *Env) FailedRun(t testing.TB, who string) (mailing.Mailing, mailing.Delivery) {
+	t.Helper()
+	ctx := context.Background()
+	o := e.Data[who]
+	now := time.Now().UTC()
+	m, err := e.Mailings.CreateMailing(accounts.WithUser(ctx, e.Users[who]), mailing.Mailing{
+		Name: fmt.Sprintf("failing run %d", caseSeq.Add(1)), MessageID: o.Message.ID, ClientIDs: []int64{o.Clients[1].ID},
+		Start: now.Add(-time.Hour), End: now.AddDate(0, 0, 10), Period: mailing.Daily})
+	require.NoError(t, err)
+	_, err = e.Engine.SendNow(ctx, m.ID)
+	require.NoError(t, err)
+	ds, _, err := e.Store.ListDeliveries(ctx, mailing.DeliveryFilter{MailingID: m.ID})
+	require.NoError(t, err)
+	require.Len(t, ds, 1)
+	require.Equal(t, mailing.DeliveryFailed, ds[0].State)
+	return m, ds[0]
+}
+
+// runPageCase sends one page case and checks its answer and effect.
+func (e *Env) runPageCase(t *testing.T, c, other *Client, page, role string, want Want, scratch map[string]map[int64]bool) int {
+	ctx := context.Background()
+	bob := e.Data[Bob]
+	token := func() string {
+		src := c
+		if role != "owner" && role != "other" && role != "superuser" {
+			src = other
+		}
+		tok, err := src.Token("clients")
+		require.NoError(t, err)
+		return tok
+	}
+	var r *Response
+	var err error
+	var delivery mailing.Delivery
+	var marker string
+	switch page {
+	case "dashboard":
+		r, err = c.Get("/admin")
+	case "report":
+		r, err = c.Get(fmt.Sprintf("/admin/report/%d", bob.Running.ID))
+	case "resend to failed":
+		// The owner and a superuser act on a failed run of their own
+		// making; the others aim at Bob's running mailing.
+		m := bob.Running
+		delivery = bob.Delivery
+		if want.Status == http.StatusSeeOther {
+			m, delivery = e.FailedRun(t, Bob)
+			scratch["mailings"][m.ID] = true
+		}
+		r, err = c.PostForm(fmt.Sprintf("/admin/report/%d/resend", m.ID), url.Values{
+			"run_at": {delivery.RunAt.UTC().Format(time.RFC3339Nano)}, "__go_admin_t_": {token()}})
+	case "import form":
+		r, err = c.Get("/admin/import/clients")
+	case "import post":
+		marker = fmt.Sprintf("imported%d", caseSeq.Add(1))
+		r, err = c.PostFile("/admin/import/clients", url.Values{"__go_admin_t_": {token()}}, "file", "clients.csv",
+			"email,name\n"+marker+"@example.net,Imported Client\n")
+	default:
+		t.Fatalf("unknown page %q", page)
+	}
+	require.NoError(t, err)
+	assert.Equal(t, want.Status, r.Status, "answer: %s", clip(r.Body))
+	if want.Status == http.StatusFound {
+		assert.Equal(t, "/admin/login", r.Location)
+	}
+	if want.Shows && r.Status == want.Status {
+		for _, m := range []string{"BOB-RUNNING-Z45", "bob.other.q8@example.net", "BOB-SMTP-Z46"} {
+			assert.Contains(t, r.Body, m, "the report misses Bob's data")
+		}
+	}
+	leaks := 0
+	for _, m := range secrets("", role, r.Status) {
+		if strings.Contains(r.Body, m) {
+			leaks++
+			t.Errorf("LEAK: %q in the answer to %s", m, role)
+		}
+	}
+
+	switch page {
+	case "resend to failed":
+		got, _, err := e.Store.ListDeliveries(ctx, mailing.DeliveryFilter{MailingID: delivery.MailingID, ClientID: delivery.ClientID})
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		if want.Status == http.StatusSeeOther {
+			assert.Equal(t, fmt.Sprintf("/admin/report/%d#runs", delivery.MailingID), r.Location)
+			assert.Equal(t, mailing.DeliveryPending, got[0].State, "the failed delivery is queued again")
+		} else {
+			assert.Equal(t, mailing.DeliveryFailed, got[0].State, "nothing was queued")
+		}
+	case "import post":
+		cs, _, err := e.Store.ListClients(ctx, mailing.ClientFilter{Search: marker})
+		require.NoError(t, err)
+		if want.Status == http.StatusSeeOther {
+			require.Len(t, cs, 1, "the client was imported")
+			assert.Equal(t, e.Users[roleUser[role]].ID, cs[0].OwnerID, "an imported client is the importer's")
+			scratch["clients"][cs[0].ID] = true
+		} else {
+			assert.Empty(t, cs, "nothing was imported")
+		}
+	}
+	return leaks
 }

@@ -455,7 +455,7 @@ func Security(t *testing.T, e *Env) {
 	t.Run("Uploads", func(t *testing.T) {
 		tok, err := alice.Token("clients")
 		require.NoError(t, err)
-		r, err := alice.postFile("/admin/new/clients", url.Values{"email": {"up@example.net"}, "__go_admin_t_": {tok}}, "avatar", "x.html", "<script>1</script>")
+		r, err := alice.PostFile("/admin/new/clients", url.Values{"email": {"up@example.net"}, "__go_admin_t_": {tok}}, "avatar", "x.html", "<script>1</script>")
 		require.NoError(t, err)
 		assert.Equal(t, http.StatusBadRequest, r.Status)
 		r, err = alice.PostForm("/admin/new/clients", url.Values{"email": {"up@example.net"}, "__go_admin_t_": {tok}})
@@ -555,8 +555,8 @@ func Forms(t *testing.T, e *Env) {
 	})
 }
 
-// postFile posts a multipart form with a file.
-func (c *Client) postFile(path string, vals url.Values, field, name, content string) (*Response, error) {
+// PostFile posts a multipart form with a file.
+func (c *Client) PostFile(path string, vals url.Values, field, name, content string) (*Response, error) {
 	var b strings.Builder
 	const boundary = "XxBoundaryxX"
 	for k, vs := range vals {
