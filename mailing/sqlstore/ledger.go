@@ -145,8 +145,10 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r mailing.ClaimRequest) ([]
 		if err != nil || len(sending) == 0 {
 			return err
 		}
+		// On SQLite both statements keep one text (the lists are JSON), so
+		// they run prepared (see Store.hot).
 		list, listArgs := s.d.name.IDList(sending)
-		ds, err := queryDeliveries(ctx, tx, `
+		ds, err := queryDeliveries(ctx, s.hot(tx), `
 			SELECT `+deliveryCols+` FROM mailing_deliveries`+s.d.claimIndex+`
 			WHERE state = 'pending' AND next_attempt_at <= ?
 				AND (lease_until IS NULL OR lease_until <= ?)
@@ -158,13 +160,14 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r mailing.ClaimRequest) ([]
 			return err
 		}
 		for chunk := range slices.Chunk(ds, batchSize) {
-			args := []any{r.Owner, sqldb.TimeArg(until)}
-			for _, d := range chunk {
-				args = append(args, d.ID)
+			ids := make([]int64, len(chunk))
+			for i, d := range chunk {
+				ids[i] = d.ID
 			}
-			if _, err := tx.ExecContext(ctx, `
+			list, listArgs := s.d.name.IDList(ids)
+			if _, err := s.hot(tx).ExecContext(ctx, `
 				UPDATE mailing_deliveries SET lease_owner = ?, lease_until = ?
-				WHERE id IN (`+sqldb.In(len(chunk))+`)`, args...); err != nil {
+				WHERE id IN (`+list+`)`, append([]any{r.Owner, sqldb.TimeArg(until)}, listArgs...)...); err != nil {
 				return err
 			}
 		}
@@ -200,6 +203,22 @@ func (s *Store) StartDeliveries(ctx context.Context, owner string, ids []int64, 
 	moved := make(map[int64]bool, len(ids))
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		clear(moved)
+		if s.d.updateReturning {
+			// One statement; "+" keeps the planner on the ids given (by
+			// rowid), off the indexes by state and by mailing.
+			at := sqldb.TimeArg(now)
+			started, err := sqldb.Query(ctx, s.hot(tx), sqldb.ScanInt64, `
+				UPDATE mailing_deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ?
+				WHERE id IN (SELECT value FROM json_each(?)) AND +state = 'pending' AND lease_owner = ?
+					AND EXISTS (SELECT 1 FROM mailings m
+						WHERE m.id = mailing_deliveries.mailing_id AND m.enabled = 1 AND m.end_at >= ?)
+				RETURNING id`,
+				at, sqldb.JSONInts(ids), owner, at)
+			for _, id := range started {
+				moved[id] = true
+			}
+			return err
+		}
 		for chunk := range slices.Chunk(uniqueIDs(ids), batchSize) {
 			type row struct{ id, mailingID int64 }
 			held, err := sqldb.Query(ctx, tx, func(sc sqldb.Scanner) (r row, err error) {
@@ -304,7 +323,7 @@ func (s *Store) finish(ctx context.Context, tx *sql.Tx, owner string, rows []res
 				d.last_error = r.last_error, d.lease_owner = '', d.lease_until = NULL, d.updated_at = r.updated_at
 			WHERE r.apply = 1 AND d.state = 'sending' AND d.lease_owner = ?`
 	}
-	_, err := tx.ExecContext(ctx, update, append(args, owner)...)
+	_, err := s.hot(tx).ExecContext(ctx, update, append(args, owner)...)
 	return err
 }
 
@@ -346,7 +365,7 @@ func lastError(a mailing.Attempt) string {
 // table, with its args) with the mailing, owner, client and run of their
 // deliveries.
 func (s *Store) insertAttempts(ctx context.Context, tx *sql.Tx, results string, args []any) error {
-	_, err := tx.ExecContext(ctx, `
+	_, err := s.hot(tx).ExecContext(ctx, `
 		INSERT INTO mailing_attempts
 			(delivery_id, mailing_id, owner_id, client_id, run_at, at, duration_ns, outcome, code, response)
 		SELECT d.id, d.mailing_id, d.owner_id, d.client_id, d.run_at, r.at, r.duration_ns, r.outcome, r.code, r.response

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -60,6 +61,8 @@ type Store struct {
 	// with sleeps of up to 100 ms. Other processes still wait under
 	// busy_timeout.
 	writer chan struct{}
+	// stmts holds the prepared statements of hot, by text.
+	stmts sync.Map
 }
 
 var _ mailing.Store = (*Store)(nil)
