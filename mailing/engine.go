@@ -24,7 +24,10 @@ type EngineConfig struct {
 	// Name identifies this engine instance in leases; it must differ between
 	// processes sharing a database. Default: host-pid-random.
 	Name string
-	// Workers is the number of concurrent sends. Default 16.
+	// Workers is the number of concurrent sends. Default 16. Give about
+	// twice as many workers as the Mailer has connections: the ledger
+	// starts deliveries in batches of half the workers, and a worker waiting
+	// for its batch is then one whose connection would be busy anyway.
 	Workers int
 	// ClaimBatch is how many deliveries are leased at a time. Default 256.
 	ClaimBatch int
@@ -606,11 +609,12 @@ func (e *Engine) envelope(d Delivery, t *Template) (Envelope, error) {
 // commitLoop group-commits the ledger writes of a pass.
 //
 // Starts are on the workers' path: a round starts, in one transaction,
-// every delivery asked for since the last round, once a quarter of the
-// workers have asked, or at once while fewer sends than that are under way.
-// With more workers than SMTP connections, the workers waiting for a start
-// are those whose connection would be busy anyway, so the wait costs little
-// throughput and saves most of the transactions.
+// every delivery asked for since the last round, once half of the workers
+// have asked, or at once while fewer sends than that are under way. With
+// more workers than SMTP connections (16 workers on 4 or 8 connections, say)
+// the workers waiting for a start are those whose connection would be busy
+// anyway, so the wait costs no throughput and saves most of the
+// transactions.
 //
 // Results are not on the workers' path: a worker hands its result over with
 // its next start request, and the results go in batches to a finisher
@@ -625,7 +629,7 @@ func (e *Engine) envelope(d Delivery, t *Template) (Envelope, error) {
 // every result is recorded.
 func (p *pass) commitLoop(ctx context.Context) {
 	finishAt := p.e.cfg.Workers
-	startAt := max(1, p.e.cfg.Workers/4)
+	startAt := max(1, p.e.cfg.Workers/2)
 	outstanding := 0 // started deliveries whose result has not come yet
 	batches := make(chan []Result)
 	finished := make(chan struct{})
