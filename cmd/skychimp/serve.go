@@ -14,6 +14,7 @@ import (
 
 	"github.com/skychimp/skychimp/adminhost"
 	"github.com/skychimp/skychimp/adminhost/pages"
+	"github.com/skychimp/skychimp/adminhost/site"
 	"github.com/skychimp/skychimp/internal/app"
 	"github.com/skychimp/skychimp/mailing"
 )
@@ -40,8 +41,14 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if _, _, err := net.SplitHostPort(*addr); err != nil {
 		return usagef("--addr %q: want host:port, e.g. 127.0.0.1:8080", *addr)
 	}
+	// Listen first: with port 0 the links in emails need the real port.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return usagef("cannot listen on %s: %v", *addr, err)
+	}
+	defer ln.Close()
 	if !flagGiven(fs, "base-url") && e.getenv("SKYCHIMP_BASE_URL") == "" {
-		cfg.BaseURL = "http://" + *addr
+		cfg.BaseURL = "http://" + ln.Addr().String()
 	}
 	a, err := app.Open(ctx, cfg)
 	if err != nil {
@@ -49,19 +56,22 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	defer a.Close()
 
-	if *demo {
-		seed, err := a.SeedDemo(ctx, e.getenv("SKYCHIMP_DEMO_PASSWORD"))
-		if err != nil {
-			return fmt.Errorf("demo data: %w", err)
-		}
-		printDemo(e, seed)
-	}
-
 	content, err := a.OpenContent(ctx, app.ContentConfig{Cache: *cacheURL, ImagesDir: *media, Logger: cfg.Logger})
 	if err != nil {
 		return appError(err)
 	}
 	defer content.Close() // writes the post views counted last
+
+	if *demo {
+		seed, err := a.SeedDemo(ctx, e.getenv("SKYCHIMP_DEMO_PASSWORD"))
+		if err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		if err := a.SeedDemoBlog(ctx, content, "content@demo.local"); err != nil {
+			return fmt.Errorf("demo blog: %w", err)
+		}
+		printDemo(e, seed)
+	}
 
 	sched, err := mailing.NewScheduler(a.Engine, mailing.SchedulerConfig{Interval: *interval, Logger: cfg.Logger})
 	if err != nil {
@@ -91,11 +101,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 
 	host.Router().GET("/media/*file", gin.WrapH(http.StripPrefix("/media/", content.Images.Handler())))
-
-	ln, err := net.Listen("tcp", *addr)
+	st, err := site.New(site.Deps{Blog: content.Blog, Stats: content.Stats, SiteName: "SkyChimp", Logger: cfg.Logger})
 	if err != nil {
-		return usagef("cannot listen on %s: %v", *addr, err)
+		return err
 	}
+	st.Register(host.Router())
 	srv := &http.Server{Handler: host.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	fmt.Fprintf(e.stdout, "skychimp is listening on http://%s (admin panel: http://%s/admin), mail goes to %s\n", ln.Addr(), ln.Addr(), a.MailerName)
 
