@@ -141,10 +141,12 @@ func TestOnSQLite(t *testing.T) {
 			assert.Equal(t, "50", figure(t, body, "unique clients reached"))
 			assert.Len(t, titles(body), 3)
 			assert.Equal(t, 3, count(body, `src="/media/0123456789abcdef0123456789abcdef.png"`))
+			assert.Zero(t, count(body, `loading="lazy"`), "the home page's images load at once")
 
 			body = get("/blog", http.StatusOK)
 			assert.Equal(t, []string{"Post 1", "Post 2", "Post 3", "Post 4", "Post 5", "Post 6", "Post 7", "Post 8", "Post 9", "Post 11"}, titles(body),
 				"newest first, Post 10 is a draft")
+			assert.Equal(t, 8, count(body, `loading="lazy"`), "images past the first two load as they scroll into view")
 			assert.Equal(t, []string{"Post 12"}, titles(get("/blog?page=2", http.StatusOK)))
 			assert.Contains(t, get("/blog/post-3", http.StatusOK), "<h1>Post 3</h1>")
 			get("/blog/post-10", http.StatusNotFound)

@@ -41,6 +41,7 @@ type homeView struct {
 type card struct {
 	Title, Excerpt, URL, Image string
 	Date                       time.Time
+	Lazy                       bool // load the image when it scrolls into view
 }
 
 // pager links the pages of the blog; "" where there is none.
@@ -96,7 +97,7 @@ func (s *Site) home(c *gin.Context) {
 		Active: number(fig.Active), ActiveLabel: plural(fig.Active, "mailing running now", "mailings running now"),
 		Clients: number(fig.UniqueClients), ClientsLabel: plural(fig.UniqueClients, "unique client reached", "unique clients reached"),
 	}
-	v.Posts = s.cards(posts)
+	v.Posts = s.cards(posts, false) // near the top: load at once
 	s.render(c, http.StatusOK, "home", v)
 }
 
@@ -126,7 +127,7 @@ func (s *Site) blogList(c *gin.Context) {
 	if page > 1 {
 		v.Title = fmt.Sprintf("Blog, page %d", page)
 	}
-	v.Posts = s.cards(posts)
+	v.Posts = s.cards(posts, true)
 	if pages := (total + size - 1) / size; pages > 1 {
 		v.Pager = &pager{Page: page, Pages: pages}
 		if page > 1 {
@@ -185,11 +186,12 @@ func (s *Site) post(c *gin.Context) {
 	s.render(c, http.StatusOK, "post", v)
 }
 
-// cards turns summaries into the cards of a list.
-func (s *Site) cards(list []blog.Summary) []card {
+// cards turns summaries into the cards of a list; lazy: beyond the
+// first two, images load as they scroll into view.
+func (s *Site) cards(list []blog.Summary, lazy bool) []card {
 	out := make([]card, len(list))
 	for i, p := range list {
-		out[i] = card{Title: p.Title, Excerpt: p.Excerpt, URL: s.postURL(p.Slug), Image: s.imageURL(p.ImagePath), Date: p.PublishedAt}
+		out[i] = card{Title: p.Title, Excerpt: p.Excerpt, URL: s.postURL(p.Slug), Image: s.imageURL(p.ImagePath), Date: p.PublishedAt, Lazy: lazy && i >= 2}
 	}
 	return out
 }
