@@ -33,10 +33,10 @@ type CacheOptions struct {
 // candidates of RandomPublished) and GetPostBySlug. Editors' reads
 // (GetPost, ListPosts of every post) always reach the store.
 //
-// Every write through it (CreatePost, UpdatePost, DeletePost) drops all
-// of the blog's entries once it is done; AddViews does not (view counts
-// may lag by a TTL). A cache that fails or is slow is read as a miss, and
-// the store answers.
+// Every write through it (CreatePost, UpdatePost, DeletePost, and the
+// batched AddViews of the view counter) drops all of the blog's entries
+// once it is done, so a shown view count never goes back after a flush. A
+// cache that fails or is slow is read as a miss, and the store answers.
 type CachedStore struct {
 	Store
 	c   *tagcache.Cache
@@ -107,6 +107,16 @@ func (s *CachedStore) UpdatePost(ctx context.Context, p Post) error {
 func (s *CachedStore) DeletePost(ctx context.Context, id int64) error {
 	err := s.Store.DeletePost(ctx, id)
 	s.Invalidate(ctx)
+	return err
+}
+
+// AddViews writes a batch of view counts and drops the cached reads, whose
+// counts are now behind (the counter no longer adds those views itself).
+func (s *CachedStore) AddViews(ctx context.Context, views map[int64]int64) error {
+	err := s.Store.AddViews(ctx, views)
+	if err == nil {
+		s.Invalidate(ctx)
+	}
 	return err
 }
 

@@ -92,7 +92,7 @@ func (a *App) OpenContent(ctx context.Context, cfg ContentConfig) (*Content, err
 	}
 	c.BlogStore = blog.NewCachedStore(bs, c.Cache, blog.CacheOptions{Prefix: cfg.CachePrefix, Logger: cfg.Logger})
 	c.StatsStore = stats.NewCachedStore(ss, c.Cache, stats.CacheOptions{Prefix: cfg.CachePrefix, Logger: cfg.Logger})
-	c.Views = blog.NewViewCounter(bs, cfg.Logger)
+	c.Views = blog.NewViewCounter(c.BlogStore, cfg.Logger) // its flushes refresh the cached counts
 	c.Blog = blog.NewService(c.BlogStore, nil, blog.WithImages(c.Images), blog.WithViewCounter(c.Views), blog.WithLogger(cfg.Logger))
 	c.Stats = stats.NewService(c.StatsStore, a.Mailings, nil)
 
