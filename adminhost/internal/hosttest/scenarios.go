@@ -1,6 +1,7 @@
 package hosttest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -30,6 +31,10 @@ func RunScenarios(t *testing.T, e *Env) {
 	t.Run("Security", func(t *testing.T) { Security(t, e) })
 	t.Run("Forms", func(t *testing.T) { Forms(t, e) })
 	t.Run("Dashboards", func(t *testing.T) { Dashboards(t, e) })
+	t.Run("Blog", func(t *testing.T) { Blog(t, e) })
+	t.Run("Reports", func(t *testing.T) { Reports(t, e) })
+	t.Run("ImportCSV", func(t *testing.T) { ImportCSV(t, e) })
+	t.Run("SignInLimit", func(t *testing.T) { SignInLimit(t, e) })
 }
 
 var csrfFieldRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
@@ -555,18 +560,24 @@ func Forms(t *testing.T, e *Env) {
 	})
 }
 
-// PostFile posts a multipart form with a file.
+// PostFile posts a multipart form with a file said to be HTML.
 func (c *Client) PostFile(path string, vals url.Values, field, name, content string) (*Response, error) {
-	var b strings.Builder
+	return c.PostFileTyped(path, vals, field, name, "text/html", []byte(content))
+}
+
+// PostFileTyped posts a multipart form with a file of the given type.
+func (c *Client) PostFileTyped(path string, vals url.Values, field, name, ctype string, content []byte) (*Response, error) {
+	var b bytes.Buffer
 	const boundary = "XxBoundaryxX"
 	for k, vs := range vals {
 		for _, v := range vs {
 			fmt.Fprintf(&b, "--%s\r\nContent-Disposition: form-data; name=%q\r\n\r\n%s\r\n", boundary, k, v)
 		}
 	}
-	fmt.Fprintf(&b, "--%s\r\nContent-Disposition: form-data; name=%q; filename=%q\r\nContent-Type: text/html\r\n\r\n%s\r\n--%s--\r\n",
-		boundary, field, name, content, boundary)
-	req, err := http.NewRequest(http.MethodPost, c.env.Server.URL+path, strings.NewReader(b.String()))
+	fmt.Fprintf(&b, "--%s\r\nContent-Disposition: form-data; name=%q; filename=%q\r\nContent-Type: %s\r\n\r\n", boundary, field, name, ctype)
+	b.Write(content)
+	fmt.Fprintf(&b, "\r\n--%s--\r\n", boundary)
+	req, err := http.NewRequest(http.MethodPost, c.env.Server.URL+path, &b)
 	if err != nil {
 		return nil, err
 	}
@@ -582,10 +593,10 @@ func Dashboards(t *testing.T, e *Env) {
 		hides     []string
 		menuItems []string
 	}{
-		{Alice, []string{"<p>Clients</p>", "<p>Sent</p>"}, []string{"<p>Users</p>"}, []string{"/admin/info/clients", "/admin/info/messages", "/admin/info/deliveries"}},
+		{Alice, []string{"<p>Clients</p>", "<p>Sent</p>"}, []string{"<p>Users</p>"}, []string{"/admin/info/clients", "/admin/info/messages", "/admin/info/deliveries", "/admin/import/clients"}},
 		{Manager, []string{"<p>Mailings</p>", "<p>Users</p>"}, []string{"<p>Clients</p>"}, []string{"/admin/info/mailings", "/admin/info/users"}},
-		{Content, []string{"You write the blog"}, []string{"<p>Mailings</p>"}, nil},
-		{Super, []string{"<p>Clients</p>", "<p>Users</p>"}, nil, []string{"/admin/info/clients", "/admin/info/users"}},
+		{Content, []string{"You write the blog", "<p>Posts</p>", "<p>Views</p>"}, []string{"<p>Mailings</p>", `class="bar"`}, []string{"/admin/info/posts"}},
+		{Super, []string{"<p>Clients</p>", "<p>Users</p>", "<p>Posts</p>"}, nil, []string{"/admin/info/clients", "/admin/info/users", "/admin/info/posts", "/admin/import/clients"}},
 	}
 	for _, tc := range cases {
 		c, err := e.Login(tc.who)
@@ -603,7 +614,12 @@ func Dashboards(t *testing.T, e *Env) {
 			assert.Regexp(t, `href=['"]`+regexp.QuoteMeta(s)+`['"]`, r.Body, "%s's menu", tc.who)
 		}
 		if tc.who == Content {
-			assert.NotRegexp(t, `href=['"]/admin/info/(clients|mailings)['"]`, r.Body)
+			assert.NotRegexp(t, `href=['"]/admin/(info/clients|info/mailings|import/clients)['"]`, r.Body)
+		} else {
+			assert.Equal(t, 30, strings.Count(r.Body, `<g class="bar">`), "%s: a bar per day", tc.who)
+		}
+		if tc.who == Alice || tc.who == Manager {
+			assert.NotRegexp(t, `href=['"]/admin/info/posts['"]`, r.Body, "%s has no blog", tc.who)
 		}
 	}
 }
