@@ -12,6 +12,7 @@
 //	h, err := adminhost.New(ctx, adminhost.Deps{
 //		DB: db, DatabaseURL: "sqlite:skychimp.db",
 //		Mailings: mailings, Accounts: acc, Engine: engine, Logger: log,
+//		Blog: content.Blog, Stats: content.Stats, // optional features
 //	})
 //	if err != nil { ... }
 //	srv := &http.Server{Addr: "127.0.0.1:8080", Handler: h.Handler()}
@@ -31,12 +32,20 @@
 //   - cross-origin protection on every state-changing request, SameSite
 //     session cookies, installer and menu editor routes closed, the
 //     operation log off (it would store passwords), SQL panics turned into
-//     logged 500s, nothing printed to stdout per request.
+//     logged 500s, nothing printed to stdout per request;
+//   - sign-ins limited per client address (a token bucket: Deps.SignInBurst,
+//     then one every Deps.SignInEvery; over it 429 with the reason); the
+//     address is the connection's unless Deps.TrustedProxies name the
+//     proxy in front;
+//   - pages of its own in GoAdmin's layout (custompages.go): a mailing's
+//     report with an inline SVG chart and "Resend to failed" (Deps.Stats),
+//     the CSV import of clients, and a dashboard with the user's figures
+//     and sends per day; the blog table for content managers (Deps.Blog).
 //
 // How each route is held to the services' rules, after the guard has
 // found the session's user (accounts.SessionUser) and checked that the
 // role sees the table (else 404) and may do the operation (else 403); T is
-// clients, messages, mailings, deliveries, attempts or users:
+// clients, messages, mailings, deliveries, attempts, users or posts:
 //
 //	GET  /admin/info/T         rows from the service's List* as the user; ?owner_id= only
 //	                           narrows a staff member's view; ?__pk= ids looked up first
@@ -50,6 +59,20 @@
 //	POST /admin/delete/T       every id looked up (404); deleted by Delete*
 //	POST /admin/export/T       every id looked up (404); rows from List*
 //	POST /admin/update/T       closed (404): no table has single-field edits
+//	POST /admin/new|edit/posts the one file allowed anywhere, field "image" of the blog
+//	                           form: read into memory and taken out of the form before
+//	                           GoAdmin runs (its own upload would store it unchecked), then
+//	                           given to blog.Service.SetImage, which checks type, size and
+//	                           decoding before writing; a refused image changes nothing
+//	GET  /admin/report/ID      a mailing's report: users, managers, superusers (content
+//	                           managers 404); ID looked up with GetMailing (another
+//	                           user's is 404); figures from stats.Service.MailingReport
+//	POST /admin/report/ID/resend  owners and superusers (a manager 403); ID looked up
+//	                           (404); one-time form token; mailing.Service.ResendFailed
+//	GET  /admin/import/clients users and superusers (others 404)
+//	POST /admin/import/clients the same, multipart with one file (bounded), form token;
+//	                           clientcsv.Import stores every row or none
+//	POST /admin/signin         limited per client address (429 over the limit)
 //	POST /admin/operation/ID   actions allowed per role (else 404); the handler calls
 //	                           the service as the user of its own request
 //	anything else              404: installer, menu editor, GoAdmin's own user, role,
