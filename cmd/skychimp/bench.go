@@ -23,12 +23,13 @@ func runBench(ctx context.Context, e env, args []string) error {
 	claim := fs.Int("claim-batch", 0, "deliveries the engine leases at a time (0: the engine's default)")
 	mysqlDSN := fs.String("mysql", e.getenv(bench.MySQLEnv), "MySQL/MariaDB DSN (go-sql-driver form) on which to create and drop a scratch database; empty skips MySQL (env "+bench.MySQLEnv+")")
 	cases := fs.String("cases", "smtp,sqlite,mysql", "cases to run, comma-separated: smtp (the ceiling), sqlite, mysql")
+	repeat := fs.Int("repeat", 1, "run every case this many times and keep its fastest run (for a shared machine)")
 	asJSON := fs.Bool("json", false, "print the results as JSON")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg := bench.Config{Workers: *workers, Connections: *conns, ClaimBatch: *claim, MySQL: *mysqlDSN, Log: e.stderr}
+	cfg := bench.Config{Workers: *workers, Connections: *conns, ClaimBatch: *claim, MySQL: *mysqlDSN, Repeat: *repeat, Log: e.stderr}
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
@@ -49,6 +50,9 @@ func runBench(ctx context.Context, e env, args []string) error {
 	}
 	if *conns < 1 || *conns > 1024 {
 		return usagef("--connections %d: want a whole number from 1 to 1024", *conns)
+	}
+	if *repeat < 1 || *repeat > 100 {
+		return usagef("--repeat %d: want a whole number from 1 to 100", *repeat)
 	}
 	if *claim < 0 {
 		return usagef("--claim-batch %d: want 0 or more", *claim)

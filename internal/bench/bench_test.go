@@ -42,6 +42,7 @@ func TestRun(t *testing.T) {
 			assert.Positive(t, r.FirstMessageMS, r.Case)
 			assert.LessOrEqual(t, r.FirstMessageMS, r.Seconds*1000, r.Case)
 			assert.Positive(t, r.MicrosPerRecipient, r.Case)
+			assert.Equal(t, 1, r.Runs, r.Case)
 		}
 		assert.InDelta(t, 1.0, rep.Results[0].Ratio, 1e-9, "the ceiling is its own reference")
 		assert.Contains(t, log.String(), "sqlite n=200: sending")
@@ -61,6 +62,14 @@ func TestRun(t *testing.T) {
 		assert.Equal(t, 20, rep.Results[0].N)
 		assert.Equal(t, 30, rep.Results[1].N)
 		assert.Empty(t, rep.Skipped)
+	})
+
+	t.Run("KeepsTheFastestOfRepeatedRuns", func(t *testing.T) {
+		rep, err := bench.Run(context.Background(), bench.Config{Sizes: []int{20}, Workers: 2, Connections: 1, Cases: []string{bench.CaseSMTP}, Repeat: 3})
+		require.NoError(t, err)
+		require.Len(t, rep.Results, 1)
+		assert.Equal(t, 3, rep.Results[0].Runs)
+		assert.Equal(t, 3, rep.Repeat)
 	})
 
 	t.Run("ErrBadSize", func(t *testing.T) {
