@@ -101,7 +101,8 @@ func barChart(id, title, describedBy string, ss []series, bars []chartBar) templ
 				ss[j].name, x, y, barW, h, ss[j].color)
 		}
 		b.WriteString(`</g>`)
-		if bar.label != "" && i%labelEvery == 0 {
+		// Label every labelEvery-th bar, counting back from the newest.
+		if bar.label != "" && (len(bars)-1-i)%labelEvery == 0 {
 			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="#444">%s</text>`,
 				x+barW/2, chartH-chartBottom+16, html.EscapeString(bar.label))
 		}

@@ -89,7 +89,7 @@ func (h *Host) statsFigures(ctx context.Context, u accounts.User) ([]figure, []s
 		figure{"Sent", "fa-check", "bg-green", "/info/deliveries?state=sent", f.Sent},
 		figure{"Failed", "fa-times-circle", "bg-red", "/info/deliveries?state=failed", f.Failed},
 		figure{"Unknown", "fa-question-circle", "bg-orange", "/info/deliveries?state=unknown", f.Unknown},
-		figure{"Pending", "fa-hourglass-half", "bg-gray", "/info/deliveries?state=pending", f.Pending},
+		figure{"Pending", "fa-hourglass-half", "bg-navy", "/info/deliveries?state=pending", f.Pending},
 	)
 	if u.IsStaff() {
 		_, n, err := h.deps.Accounts.ListUsers(ctx, accounts.UserFilter{ListOptions: accounts.ListOptions{Limit: 1}})

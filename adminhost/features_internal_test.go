@@ -17,7 +17,9 @@ import (
 
 	gform "github.com/GoAdminGroup/go-admin/plugins/admin/modules/form"
 
+	"github.com/skychimp/skychimp/accounts"
 	"github.com/skychimp/skychimp/blog"
+	"github.com/skychimp/skychimp/stats"
 )
 
 func TestClassifyPages(t *testing.T) {
@@ -241,3 +243,37 @@ func TestDraftFromForm(t *testing.T) {
 type fakeClock struct{ t time.Time }
 
 func (c fakeClock) Now() time.Time { return c.t }
+
+// TestOptionalFeatures: without the blog and stats services the panel
+// has no blog table, blog menu or actions, and no report pages.
+func TestOptionalFeatures(t *testing.T) {
+	h := &Host{}
+	h.tables, h.actions, h.pages = h.buildTables(), h.buildActions(), h.buildPages()
+	assert.NotContains(t, h.tables, "posts")
+	assert.NotContains(t, h.actions, actPostPublish)
+	assert.NotContains(t, h.pages, pageReport)
+	assert.NotContains(t, h.pages, pageResend)
+	assert.Contains(t, h.pages, pageImport, "the CSV import needs no extra service")
+	for _, m := range h.menuFor() {
+		assert.NotEqual(t, "/info/posts", m.uri)
+	}
+
+	h = &Host{deps: Deps{Blog: &blog.Service{}, Stats: &stats.Service{}}}
+	h.tables, h.actions, h.pages = h.buildTables(), h.buildActions(), h.buildPages()
+	assert.Contains(t, h.tables, "posts")
+	assert.Contains(t, h.actions, actPostUnpublish)
+	assert.Contains(t, h.pages, pageResend)
+	var blogMenu bool
+	for _, m := range h.menuFor() {
+		blogMenu = blogMenu || m.uri == "/info/posts"
+	}
+	assert.True(t, blogMenu)
+
+	// GoAdmin's own permission paths (its second lock) follow the pages.
+	assert.Contains(t, h.permissionPaths(accounts.RoleUser), "/report/[0-9]+/resend")
+	assert.Contains(t, h.permissionPaths(accounts.RoleManager), "/report/[0-9]+")
+	assert.NotContains(t, h.permissionPaths(accounts.RoleManager), pathImport)
+	assert.NotContains(t, h.permissionPaths(accounts.RoleContentManager), "/report/[0-9]+")
+	assert.Contains(t, h.permissionPaths(accounts.RoleContentManager), "/info/posts")
+	assert.NotContains(t, h.permissionPaths(accounts.RoleUser), "/info/posts")
+}

@@ -150,6 +150,15 @@ func (h *Host) buildMailings(ctx *gctx.Context, spec *tableSpec, st *reqState) t
 		info.AddField("Owner ID", "owner_id", db.Int).FieldFilterable().FieldHide()
 	}
 	info.AddField("Name", "title", db.Varchar)
+	if h.deps.Stats != nil {
+		info.AddField("Report", "report", db.Int).FieldDisplay(func(v types.FieldModel) interface{} {
+			id := int64Field(v.Value)
+			if id <= 0 {
+				return template.HTML("")
+			}
+			return template.HTML(fmt.Sprintf(`<a href="%s" class="report-link">Report</a>`, reportPath(id)))
+		})
+	}
 	info.AddField("Message", "message", db.Varchar)
 	info.AddField("Message ID", "message_id", db.Varchar).FieldFilterable().FieldHide()
 	info.AddField("Clients", "clients", db.Int)
@@ -160,15 +169,6 @@ func (h *Host) buildMailings(ctx *gctx.Context, spec *tableSpec, st *reqState) t
 	info.AddField("Status", "status", db.Varchar)
 	info.AddField("Enabled", "enabled", db.Varchar)
 	info.AddField("Next run", "next_run", db.Varchar)
-	if h.deps.Stats != nil {
-		info.AddField("Report", "report", db.Int).FieldDisplay(func(v types.FieldModel) interface{} {
-			id := int64Field(v.Value)
-			if id <= 0 {
-				return template.HTML("")
-			}
-			return template.HTML(fmt.Sprintf(`<a href="%s" class="report-link">Report</a>`, reportPath(id)))
-		})
-	}
 	title, desc := "Mailings", "Your scheduled mailings"
 	if st.user.Role == accounts.RoleManager {
 		title, desc = "All mailings", "Every user's mailings"
