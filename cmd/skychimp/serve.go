@@ -27,6 +27,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	demo := fs.Bool("demo", false, "seed an empty database with demo accounts and data, and print the logins")
 	cacheURL := fs.String("cache", e.getenv("SKYCHIMP_CACHE"), "cache for the home page and the blog: empty for in-memory, or redis://host:port/db (env SKYCHIMP_CACHE)")
 	media := fs.String("media", envDefault(e, "SKYCHIMP_MEDIA", "media"), "directory of the blog's images (env SKYCHIMP_MEDIA)")
+	proxies := fs.String("trusted-proxies", e.getenv("SKYCHIMP_TRUSTED_PROXIES"), "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed (env SKYCHIMP_TRUSTED_PROXIES); empty: none")
 	secure := fs.Bool("secure-cookies", e.getenv("SKYCHIMP_SECURE_COOKIES") == "true", "mark cookies Secure: set when browsers reach the service over https (env SKYCHIMP_SECURE_COOKIES=true)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -94,7 +95,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		Blog: content.Blog, Stats: content.Stats,
 		Kick: sched.Kick, Pages: pg, LoginError: pages.LoginError, CrossOrigin: pages.CrossOrigin,
 		LoginLinks: adminhost.LoginLinks{Register: "/register", Forgot: "/forgot"},
-		Logger:     cfg.Logger, SecureCookies: *secure,
+		Logger:     cfg.Logger, SecureCookies: *secure, TrustedProxies: splitList(*proxies),
 	})
 	if err != nil {
 		return err
@@ -163,4 +164,15 @@ func durationEnv(e env, key string, def time.Duration) time.Duration {
 func flagGiven(fs *flag.FlagSet, name string) (given bool) {
 	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
 	return given
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
