@@ -229,7 +229,6 @@ func (e *Engine) RunDue(ctx context.Context) (Summary, error) {
 		}
 		known[m.ID] = m.MessageID
 	}
-	due = nil // the client sets can be large: let them go
 	err = e.deliver(ctx, 0, known, &sum)
 	return sum, err
 }
