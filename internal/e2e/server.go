@@ -94,6 +94,7 @@ func StartDemo(tb testing.TB, bin, dir, password string) *Server {
 	cmd.Env = append(env, "SKYCHIMP_DEMO_PASSWORD="+password)
 	cmd.Stdout = &lineWriter{l: s.out}
 	cmd.Stderr = &lineWriter{l: s.errs}
+	dieWithParent(cmd)
 	require.NoError(tb, cmd.Start(), "start %s serve --demo", bin)
 	s.cmd = cmd
 	go func() {
