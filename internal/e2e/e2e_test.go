@@ -222,6 +222,14 @@ func testBrowser(t *testing.T, b *browser, srv *e2e.Server) {
 			assert.NotContains(t, r, "bob", "alice sees one of bob's deliveries")
 		}
 		tab.screenshot("11-alice-deliveries.png")
+
+		// Her running mailing's report: runs, the chart of sends per run, clients.
+		tab.run("open the report", chromedp.Navigate(b.url+"/admin/report/1"), chromedp.WaitVisible("#runs-table", chromedp.ByQuery))
+		assert.Equal(t, 1, tab.count("#runs svg"), "the report draws its chart")
+		assert.Positive(t, tab.count("#runs svg rect"), "the chart has bars")
+		assert.Contains(t, tab.text("#runs-table"), "3", "the run's three sends are counted")
+		assert.Equal(t, 3, tab.count("#clients-table tbody tr"), "one row per client")
+		tab.screenshot("15-alice-report.png")
 		tab.checkClean()
 	})
 
@@ -262,6 +270,16 @@ func testBrowser(t *testing.T, b *browser, srv *e2e.Server) {
 		assert.Positive(t, tab.count("main .post-card"), "the home page shows blog posts")
 		assert.Equal(t, tab.count("main .post-card img"), tab.loadedImages("main .post-card img"), "every post image on the home page loads")
 		tab.screenshot("14-home.png")
+
+		var href string
+		tab.run("find a post", chromedp.AttributeValue("main .post-card h3 a", "href", &href, nil, chromedp.ByQuery))
+		require.NotEmpty(t, href, "the home page links to its posts")
+		if strings.HasPrefix(href, "/") {
+			href = b.url + href
+		}
+		tab.run("open the post", chromedp.Navigate(href), chromedp.WaitVisible("main article h1", chromedp.ByQuery))
+		assert.NotEmpty(t, tab.text("main article h1"))
+		tab.screenshot("16-post.png")
 		tab.checkClean()
 	})
 }
