@@ -332,6 +332,8 @@ func (h *Host) startGoAdmin(driver, dsn string) (err error) {
 		return fmt.Errorf("adminhost: Deps.TrustedProxies: %w", err)
 	}
 	r.Use(h.recovery, h.accessLog, securityHeaders, h.guard)
+	r.GET(faviconPath, serveFavicon)
+	r.HEAD(faviconPath, serveFavicon)
 	r.GET(Prefix, h.dashboard)
 	h.registerPages(r)
 	if h.deps.Pages != nil {

@@ -110,62 +110,97 @@ func (l *loginPage) GetContent() htmltemplate.HTML {
 	return htmltemplate.HTML(b.String())
 }
 
+// loginTemplate is self-contained: its style and script are inline, with
+// the system's fonts, so the page asks no one else for anything (GoAdmin's
+// own login assets load web fonts from a third party and start an
+// animation in an element this page does not have).
 const loginTemplate = `{{define "skychimp_login"}}<!DOCTYPE html>
 <html lang="en">
 <head>
     <meta charset="utf-8">
-    <meta http-equiv="X-UA-Compatible" content="IE=edge">
     <title>Log in · {{TITLE_PLACEHOLDER}}</title>
     <meta name="viewport" content="width=device-width, initial-scale=1">
-    <link rel="stylesheet" href="{{link .CdnUrl .UrlPrefix "/assets/login/dist/all.min.css"}}">
+    <link rel="icon" href="/favicon.ico">
+    <style>
+        *, *::before, *::after { box-sizing: border-box; }
+        body {
+            margin: 0; min-height: 100vh; background: #f4f6f8; color: #222;
+            font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", sans-serif;
+            font-size: 15px; line-height: 1.45;
+        }
+        .login-box { max-width: 360px; margin: 80px auto 24px; padding: 0 16px; }
+        .fh5co-form { background: #fff; border: 1px solid #dde1e6; border-radius: 6px; padding: 28px 28px 20px; box-shadow: 0 2px 8px rgba(0,0,0,.06); }
+        h2 { margin: 0 0 20px; font-size: 24px; font-weight: 600; }
+        .form-group { margin-bottom: 14px; }
+        .sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0,0,0,0); border: 0; }
+        .form-control { display: block; width: 100%; padding: 9px 11px; font: inherit; color: inherit; background: #fff; border: 1px solid #c5ccd3; border-radius: 4px; }
+        .form-control:focus { outline: 2px solid #3c8dbc; outline-offset: 0; border-color: #3c8dbc; }
+        .btn { display: inline-block; padding: 9px 18px; font: inherit; font-weight: 600; border: 0; border-radius: 4px; cursor: pointer; }
+        .btn-primary { color: #fff; background: #3c8dbc; }
+        .btn-primary:hover, .btn-primary:focus { background: #367fa9; }
+        .btn[disabled] { opacity: .65; cursor: default; }
+        .alert { padding: 10px 12px; margin-bottom: 14px; border-radius: 4px; }
+        .alert-danger { color: #a94442; background: #f2dede; border: 1px solid #ebccd1; }
+        p { margin: 14px 0 0; font-size: 14px; }
+        a { color: #3c8dbc; }
+    </style>
 </head>
 <body>
-<div class="container">
-    <div class="row" style="margin-top: 80px;">
-        <div class="col-md-4 col-md-offset-4">
-            <form action="{{.UrlPrefix}}/signin" onsubmit="return submitData()" method="post" id="sign-in-form" class="fh5co-form">
-                <h2>{{TITLE_PLACEHOLDER}}</h2>
-                <div id="login-error" class="alert alert-danger" role="alert" style="display:none"></div>
-                <div class="form-group">
-                    <label for="username" class="sr-only">Email</label>
-                    <input type="email" class="form-control" id="username" name="username" placeholder="Email" autocomplete="username" required>
-                </div>
-                <div class="form-group">
-                    <label for="password" class="sr-only">Password</label>
-                    <input type="password" class="form-control" id="password" name="password" placeholder="Password" autocomplete="current-password" required>
-                </div>
-                <div class="form-group">
-                    <button type="submit" class="btn btn-primary">Log in</button>
-                </div>
-                <p>{{LINKS_PLACEHOLDER}}</p>
-            </form>
+<div class="login-box">
+    <form action="{{.UrlPrefix}}/signin" method="post" id="sign-in-form" class="fh5co-form">
+        <h2>{{TITLE_PLACEHOLDER}}</h2>
+        <div id="login-error" class="alert alert-danger" role="alert" style="display:none"></div>
+        <div class="form-group">
+            <label for="username" class="sr-only">Email</label>
+            <input type="email" class="form-control" id="username" name="username" placeholder="Email" autocomplete="username" required>
         </div>
-    </div>
+        <div class="form-group">
+            <label for="password" class="sr-only">Password</label>
+            <input type="password" class="form-control" id="password" name="password" placeholder="Password" autocomplete="current-password" required>
+        </div>
+        <div class="form-group">
+            <button type="submit" class="btn btn-primary">Log in</button>
+        </div>
+        <p>{{LINKS_PLACEHOLDER}}</p>
+    </form>
 </div>
-<script src="{{link .CdnUrl .UrlPrefix "/assets/login/dist/all.min.js"}}"></script>
 <script>
+(function () {
+    var form = document.getElementById("sign-in-form");
+    var box = document.getElementById("login-error");
+    var button = form.querySelector("button[type=submit]");
     function showError(msg) {
-        $("#login-error").text(msg || "The login failed. Try again in a few minutes.").show();
+        box.textContent = msg || "The login failed. Try again in a few minutes.";
+        box.style.display = "block";
     }
-    function submitData() {
-        $.ajax({
-            dataType: 'json',
-            type: 'POST',
-            url: '{{.UrlPrefix}}/signin',
-            data: {'username': $("#username").val(), 'password': $("#password").val()},
-            success: function (data) {
-                var to = data && data.data && data.data.url;
-                if (typeof to !== "string" || to.charAt(0) !== "/" || to.charAt(1) === "/" || to.charAt(1) === "\\") {
-                    to = "{{.UrlPrefix}}";
-                }
-                location.href = to;
-            },
-            error: function (xhr) {
-                showError(xhr.responseJSON && xhr.responseJSON.msg);
+    form.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        var body = new URLSearchParams();
+        body.set("username", document.getElementById("username").value);
+        body.set("password", document.getElementById("password").value);
+        button.disabled = true;
+        fetch(form.getAttribute("action"), {
+            method: "POST", body: body, credentials: "same-origin",
+            headers: {"Accept": "application/json", "X-Requested-With": "XMLHttpRequest"}
+        }).then(function (r) {
+            return r.json().then(function (d) { return {ok: r.ok, d: d}; }, function () { return {ok: false, d: null}; });
+        }).then(function (res) {
+            if (!res.ok) {
+                button.disabled = false;
+                showError(res.d && res.d.msg);
+                return;
             }
+            var to = res.d && res.d.data && res.d.data.url;
+            if (typeof to !== "string" || to.charAt(0) !== "/" || to.charAt(1) === "/" || to.charAt(1) === "\\") {
+                to = "{{.UrlPrefix}}";
+            }
+            location.href = to;
+        }, function () {
+            button.disabled = false;
+            showError("");
         });
-        return false;
-    }
+    });
+})();
 </script>
 </body>
 </html>
