@@ -143,32 +143,45 @@ func (h *Host) buildMailings(ctx *gctx.Context, spec *tableSpec, st *reqState) t
 		return rows, n
 	})
 
-	info := t.GetInfo()
-	info.AddField("ID", "id", db.Int)
+	// The list shows what tells mailings apart and what happens next; the
+	// detail page shows every field (a list wider than the screen hides
+	// its last columns under GoAdmin's operation column).
+	info, detail := t.GetInfo(), t.GetDetail()
+	both := func(head, field string, typ db.DatabaseType) {
+		info.AddField(head, field, typ)
+		detail.AddField(head, field, typ)
+	}
+	both("ID", "id", db.Int)
+	info.FieldWidth(50)
 	if st.user.IsStaff() {
-		info.AddField("Owner", "owner", db.Varchar)
+		both("Owner", "owner", db.Varchar)
 		info.AddField("Owner ID", "owner_id", db.Int).FieldFilterable().FieldHide()
 	}
-	info.AddField("Name", "title", db.Varchar)
+	both("Name", "title", db.Varchar)
+	info.AddField("Message ID", "message_id", db.Varchar).FieldFilterable().FieldHide()
+	both("Message", "message", db.Varchar)
+	both("Clients", "clients", db.Int)
+	info.FieldWidth(70)
+	detail.AddField("Start", "start", db.Varchar)
+	detail.AddField("End", "end", db.Varchar)
+	both("Period", "period", db.Varchar)
+	info.FieldWidth(80)
+	both("Time zone", "time_zone", db.Varchar)
+	both("Status", "status", db.Varchar)
+	detail.AddField("Enabled", "enabled", db.Varchar)
+	both("Next run", "next_run", db.Varchar)
+	info.FieldWidth(150)
 	if h.deps.Stats != nil {
-		info.AddField("Report", "report", db.Int).FieldDisplay(func(v types.FieldModel) interface{} {
+		report := func(v types.FieldModel) interface{} {
 			id := int64Field(v.Value)
 			if id <= 0 {
 				return template.HTML("")
 			}
 			return template.HTML(fmt.Sprintf(`<a href="%s" class="report-link">Report</a>`, reportPath(id)))
-		})
+		}
+		info.AddField("Report", "report", db.Int).FieldDisplay(report)
+		detail.AddField("Report", "report", db.Int).FieldDisplay(report)
 	}
-	info.AddField("Message", "message", db.Varchar)
-	info.AddField("Message ID", "message_id", db.Varchar).FieldFilterable().FieldHide()
-	info.AddField("Clients", "clients", db.Int)
-	info.AddField("Start", "start", db.Varchar)
-	info.AddField("End", "end", db.Varchar)
-	info.AddField("Period", "period", db.Varchar)
-	info.AddField("Time zone", "time_zone", db.Varchar)
-	info.AddField("Status", "status", db.Varchar)
-	info.AddField("Enabled", "enabled", db.Varchar)
-	info.AddField("Next run", "next_run", db.Varchar)
 	title, desc := "Mailings", "Your scheduled mailings"
 	if st.user.Role == accounts.RoleManager {
 		title, desc = "All mailings", "Every user's mailings"

@@ -129,17 +129,22 @@ func (h *Host) buildPosts(ctx *gctx.Context, spec *tableSpec, st *reqState) tabl
 		return rows, n
 	})
 
-	info := t.GetInfo()
-	info.AddField("ID", "id", db.Int)
-	info.AddField("Image", "image_path", db.Varchar).
-		FieldDisplay(func(v types.FieldModel) interface{} { return h.thumbnail(v.Value, 40) })
-	info.AddField("Title", "title", db.Varchar)
-	info.AddField("Published", "published", db.Varchar)
-	info.AddField("Date (UTC)", "date", db.Varchar)
-	info.AddField("Views", "views", db.Int)
-	info.AddField("Address", "slug", db.Varchar).
-		FieldDisplay(func(v types.FieldModel) interface{} { return escapeHTML("/blog/" + v.Value) })
-	info.AddField("Updated (UTC)", "updated_at", db.Varchar)
+	// The list leaves out the last change's date; the detail page has it.
+	info, detail := t.GetInfo(), t.GetDetail()
+	address := func(v types.FieldModel) interface{} {
+		return template.HTML(`<span class="cell-break">` + html.EscapeString("/blog/"+v.Value) + `</span>`)
+	}
+	thumb := func(v types.FieldModel) interface{} { return h.thumbnail(v.Value, 40) }
+	for _, p := range []*types.InfoPanel{info, detail} {
+		p.AddField("ID", "id", db.Int)
+		p.AddField("Image", "image_path", db.Varchar).FieldDisplay(thumb)
+		p.AddField("Title", "title", db.Varchar)
+		p.AddField("Published", "published", db.Varchar)
+		p.AddField("Date (UTC)", "date", db.Varchar).FieldDisplay(cellNowrap)
+		p.AddField("Views", "views", db.Int)
+		p.AddField("Address", "slug", db.Varchar).FieldDisplay(address)
+	}
+	detail.AddField("Updated (UTC)", "updated_at", db.Varchar)
 	info.SetTable("posts").SetTitle("Blog").SetDescription("Posts, drafts included; the public sees published posts only")
 	info.SetDeleteFn(func(ids []string) error {
 		list, err := parseIDs(ids)

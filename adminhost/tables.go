@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"html/template"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/GoAdminGroup/go-admin/plugins/admin/modules/form"
 	"github.com/GoAdminGroup/go-admin/plugins/admin/modules/parameter"
 	"github.com/GoAdminGroup/go-admin/plugins/admin/modules/table"
+	"github.com/GoAdminGroup/go-admin/template/types"
 
 	"github.com/skychimp/skychimp/accounts"
 	"github.com/skychimp/skychimp/blog"
@@ -87,7 +89,43 @@ func (h *Host) newTable(ctx *gctx.Context, spec *tableSpec, st *reqState, get ta
 		info.HideExportButton()
 	}
 	info.HideQueryInfo()
+	// The filter form opens with the Filter button, so the rows come first.
+	info.HideFilterArea()
+	info.AddCSS(listCSS)
 	return t
+}
+
+// listCSS fits GoAdmin's lists to the page. GoAdmin gives every data
+// table a min-width of 1600px, wider than a 1366px screen less the menu,
+// and sticks the operation column to the right edge: it covered the
+// columns scrolled under it. Its cells also break anywhere, mid-word; here
+// only long words break (and cells marked cellBreak anywhere).
+const listCSS = `
+.box-body table.table { min-width: 0 !important; }
+.box-body table.table tbody tr td, .box-body table.table tbody tr th { word-break: normal; overflow-wrap: break-word; }
+.box-body table.table td .cell-break { word-break: break-all; }
+.box-body table.table td .cell-nowrap { white-space: nowrap; }
+`
+
+// cellBreak shows a long value (a server's answer, an address) that may
+// wrap anywhere in a list.
+func cellBreak(v types.FieldModel) interface{} {
+	return template.HTML(`<span class="cell-break">` + html.EscapeString(v.Value) + `</span>`)
+}
+
+// cellNowrap shows a short value (a date, a state) on one line in a list.
+func cellNowrap(v types.FieldModel) interface{} {
+	return template.HTML(`<span class="cell-nowrap">` + html.EscapeString(v.Value) + `</span>`)
+}
+
+// noRowSelection takes row selection off a list. In the adminlte theme
+// GoAdmin's HideRowSelector hides only the column chooser: the rows'
+// checkboxes are always drawn, and the "Action" menu (delete or export
+// the selected rows) shows whenever the table can delete or export.
+func noRowSelection(info *types.InfoPanel) {
+	info.HideRowSelector()
+	info.HideCheckBoxColumn()
+	info.AddCSS(`.box-header .btn-group:has(.grid-batch-0, .grid-batch-1) { display: none; }`)
 }
 
 func (h *Host) goadminDriver() string {

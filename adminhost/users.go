@@ -66,8 +66,8 @@ func (h *Host) buildUsers(ctx *gctx.Context, spec *tableSpec, st *reqState) tabl
 		FieldFilterable(types.FilterType{FormType: form.SelectSingle}).FieldFilterOptions(roleOpts)
 	info.AddField("Confirmed", "verified", db.Varchar)
 	info.AddField("Blocked", "blocked", db.Varchar)
-	info.AddField("Registered (UTC)", "created_at", db.Varchar)
-	info.HideRowSelector()
+	info.AddField("Registered (UTC)", "created_at", db.Varchar).FieldDisplay(cellNowrap)
+	noRowSelection(info)
 	info.SetTable("users").SetTitle("Users").SetDescription("Everyone with an account")
 	h.addRowActions(ctx, info, st.user.Role, "user-")
 	return t
