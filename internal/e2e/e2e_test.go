@@ -411,14 +411,7 @@ type tab struct {
 // knownIssues are defects the test reports (t.Log) instead of failing on;
 // each is a substring of the problem's text and the reason. Remove an
 // entry once its cause is fixed, so that it cannot come back unseen.
-var knownIssues = []struct{ match, why string }{
-	// GoAdmin's login script starts a particles animation in an element
-	// that the panel's own login template (adminhost/login.go) does not
-	// have; the login still works.
-	{"at window.particlesJS", "the login template lacks GoAdmin's #particles-js element"},
-	// Browsers ask for /favicon.ico by themselves; the service has none.
-	{"/favicon.ico answered 404", "the service serves no favicon"},
-}
+var knownIssues = []struct{ match, why string }{}
 
 // newTab opens a tab in a fresh browser context (no cookies). Answers of
 // 400 and above to requests for expected paths are not problems.
@@ -457,7 +450,7 @@ func (tb *tab) listen(ev any) {
 		u := ev.Request.URL
 		tb.urls[ev.RequestID] = u
 		if tb.thirdParty(u) {
-			tb.notes = append(tb.notes, fmt.Sprintf("a page of %s asks a third party for %s", ev.DocumentURL, u))
+			tb.problem(fmt.Sprintf("a page of %s asks a third party for %s", ev.DocumentURL, u))
 		}
 	case *network.EventResponseReceived:
 		if ev.Response.Status >= 400 && !tb.isExpected(ev.Response.URL) && !tb.thirdParty(ev.Response.URL) {
