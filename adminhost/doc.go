@@ -40,7 +40,11 @@
 //   - pages of its own in GoAdmin's layout (custompages.go): a mailing's
 //     report with an inline SVG chart and "Resend to failed" (Deps.Stats),
 //     the CSV import of clients, and a dashboard with the user's figures
-//     and sends per day; the blog table for content managers (Deps.Blog).
+//     and sends per day; the blog table for content managers (Deps.Blog);
+//   - a self-contained login page (inline style and script, system fonts:
+//     nothing from a third party) and /favicon.ico; lists that fit a
+//     1366px screen (GoAdmin's 1600px table width lifted, the less useful
+//     fields on detail pages only).
 //
 // How each route is held to the services' rules, after the guard has
 // found the session's user (accounts.SessionUser) and checked that the
