@@ -134,18 +134,24 @@ func (s *Store) loadRecipients(ctx context.Context, q sqldb.Querier, ms []mailin
 	for i, m := range ms {
 		index[m.ID], ids[i] = i, m.ID
 	}
-	type pair struct{ mailingID, clientID int64 }
-	pairs, err := sqldb.Query(ctx, q, func(sc sqldb.Scanner) (p pair, err error) {
-		return p, sc.Scan(&p.mailingID, &p.clientID)
-	}, `
+	// Straight into each mailing's ClientIDs: a client set can be large.
+	rows, err := q.QueryContext(ctx, `
 		SELECT mailing_id, client_id FROM mailing_recipients
 		WHERE mailing_id IN (`+s.d.name.JSONIDs()+`) ORDER BY mailing_id, client_id`,
 		sqldb.JSONInts(ids))
-	for _, p := range pairs {
-		m := &ms[index[p.mailingID]]
-		m.ClientIDs = append(m.ClientIDs, p.clientID)
+	if err != nil {
+		return err
 	}
-	return err
+	defer rows.Close()
+	var mailingID, clientID int64
+	for rows.Next() {
+		if err := rows.Scan(&mailingID, &clientID); err != nil {
+			return err
+		}
+		m := &ms[index[mailingID]]
+		m.ClientIDs = append(m.ClientIDs, clientID)
+	}
+	return rows.Err()
 }
 
 // UpdateMailing saves every field of m.ID but OwnerID and CreatedAt,
