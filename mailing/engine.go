@@ -24,10 +24,14 @@ type EngineConfig struct {
 	// Name identifies this engine instance in leases; it must differ between
 	// processes sharing a database. Default: host-pid-random.
 	Name string
-	// Workers is the number of concurrent sends. Default 16. Give about
-	// twice as many workers as the Mailer has connections: the ledger
+	// Workers is the number of concurrent sends. Default 16. Give two to
+	// eight times as many workers as the Mailer has connections: the ledger
 	// starts deliveries in batches of half the workers, and a worker waiting
-	// for its batch is then one whose connection would be busy anyway.
+	// for its batch is then one whose connection would be busy anyway. More
+	// workers make bigger batches (fewer ledger transactions, which counts
+	// most on a database server) at the price of more deliveries started
+	// but not yet on the wire: what a crash leaves unknown, and what still
+	// goes out after the mailing is disabled.
 	Workers int
 	// ClaimBatch is how many deliveries are leased at a time. Default 256.
 	ClaimBatch int
