@@ -224,3 +224,7 @@ type Ledger interface {
 	// newest run first.
 	RunSummaries(ctx context.Context, mailingID int64) ([]RunSummary, error)
 }
+
+// ExpireResponse is the Response of the attempt every Store's ExpireSending
+// records for a send whose engine died mid-way.
+const ExpireResponse = "engine stopped during the send (lease expired); the server may have accepted the message"

@@ -678,7 +678,7 @@ func (s *MemStore) RequeueFailed(ctx context.Context, mailingID int64, runAt, no
 }
 
 // ExpireResponse is the Response of the attempt ExpireSending records.
-const ExpireResponse = "engine stopped during the send (lease expired); the server may have accepted the message"
+const ExpireResponse = mailing.ExpireResponse
 
 // ExpireSending marks deliveries stuck in sending with a lease that ended
 // before now as unknown, and returns how many.

@@ -14,7 +14,7 @@ import (
 )
 
 // ExpireResponse is the Response of the attempt ExpireSending records.
-const ExpireResponse = "engine stopped during the send (lease expired); the server may have accepted the message"
+const ExpireResponse = mailing.ExpireResponse
 
 const deliveryCols = "id, mailing_id, owner_id, run_at, client_id, email, name, state, attempts, " +
 	"next_attempt_at, lease_owner, lease_until, last_error, created_at, updated_at"
