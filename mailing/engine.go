@@ -593,20 +593,21 @@ func (e *Engine) retryDelay(n int) time.Duration {
 }
 
 func (e *Engine) envelope(d Delivery, t *Template) (Envelope, error) {
-	subject, body, err := t.Render(Recipient{Name: d.Name, Email: d.Email})
+	var unsubscribe string
+	if e.cfg.UnsubscribeURL != nil {
+		unsubscribe = e.cfg.UnsubscribeURL(d)
+	}
+	c, err := t.Render(Recipient{Name: d.Name, Email: d.Email, UnsubscribeURL: unsubscribe})
 	if err != nil {
 		return Envelope{}, err
 	}
-	env := Envelope{
+	return Envelope{
 		From: e.cfg.From, FromName: e.cfg.FromName,
 		To: d.Email, ToName: d.Name,
-		Subject: subject, HTML: body,
-		Headers: map[string]string{"X-Skychimp-Delivery": strconv.FormatInt(d.ID, 10)},
-	}
-	if e.cfg.UnsubscribeURL != nil {
-		env.ListUnsubscribe = e.cfg.UnsubscribeURL(d)
-	}
-	return env, nil
+		Subject: c.Subject, HTML: c.HTML, Text: c.Text,
+		ListUnsubscribe: unsubscribe,
+		Headers:         map[string]string{"X-Skychimp-Delivery": strconv.FormatInt(d.ID, 10)},
+	}, nil
 }
 
 // commitLoop group-commits the ledger writes of a pass.

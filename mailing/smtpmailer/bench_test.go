@@ -2,7 +2,6 @@ package smtpmailer_test
 
 import (
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -60,8 +59,8 @@ func BenchmarkSMTPMailer(b *testing.B) {
 // its text alternative and the whole MIME message, as the engine and the
 // mailer produce them for every delivery.
 func BenchmarkRender(b *testing.B) {
-	body := strings.ReplaceAll(newsletter.HTML, "{{.UnsubscribeURL}}", "https://example.com/unsubscribe/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
-	tmpl, err := mailing.ParseTemplate(mailing.Message{Subject: newsletter.Subject, Body: body})
+	const unsubscribe = "https://example.com/unsubscribe/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	tmpl, err := mailing.ParseTemplate(mailing.Message{Subject: newsletter.Subject, Body: newsletter.HTML})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -71,13 +70,13 @@ func BenchmarkRender(b *testing.B) {
 	for b.Loop() {
 		i++
 		n := strconv.Itoa(i)
-		subject, html, err := tmpl.Render(mailing.Recipient{Name: "Client " + n, Email: "client" + n + "@example.org"})
+		c, err := tmpl.Render(mailing.Recipient{Name: "Client " + n, Email: "client" + n + "@example.org", UnsubscribeURL: unsubscribe})
 		if err != nil {
 			b.Fatal(err)
 		}
 		raw, err := smtpmailer.Render(mailing.Envelope{
-			To: "client" + n + "@example.org", ToName: "Client " + n, Subject: subject, HTML: html,
-			ListUnsubscribe: "https://example.com/unsubscribe/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+			To: "client" + n + "@example.org", ToName: "Client " + n, Subject: c.Subject, HTML: c.HTML, Text: c.Text,
+			ListUnsubscribe: unsubscribe,
 			Headers:         map[string]string{"X-Skychimp-Delivery": n},
 		}, "news@example.com", "Example Co.")
 		if err != nil {

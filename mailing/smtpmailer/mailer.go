@@ -102,10 +102,17 @@ func (m *Mailer) Send(ctx context.Context, e mailing.Envelope) (mailing.Reply, e
 	if err := ctx.Err(); err != nil {
 		return mailing.Reply{}, ctxError(ctx, phaseConnect, err)
 	}
-	body, err := Render(e, m.cfg.From, m.cfg.FromName)
+	buf := bodies.Get().(*[]byte)
+	defer func() {
+		if cap(*buf) <= maxPooledBody {
+			bodies.Put(buf)
+		}
+	}()
+	body, err := appendMessage((*buf)[:0], e, m.cfg.From, m.cfg.FromName)
 	if err != nil {
 		return mailing.Reply{}, &mailing.SendError{Kind: mailing.Permanent, Text: err.Error(), Err: err}
 	}
+	*buf = body
 	from := m.cfg.From
 	if e.From != "" {
 		from = e.From
@@ -142,6 +149,13 @@ func (m *Mailer) Send(ctx context.Context, e mailing.Envelope) (mailing.Reply, e
 		return reply, nil
 	}
 }
+
+// bodies holds message buffers for reuse: a send writes its message into
+// one and gives it back when the transaction is over.
+var bodies = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+// maxPooledBody is the largest buffer kept for reuse.
+const maxPooledBody = 1 << 20
 
 // Close ends idle connections and waits for sends in progress (each bounded
 // by SendTimeout) to finish. Later Sends fail with ErrClosed.

@@ -135,7 +135,7 @@ func TestSendDerivesText(t *testing.T) {
 	require.NoError(t, err)
 	parts := readAlternative(t, msg)
 	require.Len(t, parts, 2)
-	assert.Equal(t, "News\n\nSale & more\nunsubscribe (https://x.example/u)\n", strings.ReplaceAll(parts[0].body, "\r\n", "\n"))
+	assert.Equal(t, "News\n\nSale & more\n\nunsubscribe (https://x.example/u)\n", strings.ReplaceAll(parts[0].body, "\r\n", "\n"))
 }
 
 type part struct{ typ, body string }

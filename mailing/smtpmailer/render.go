@@ -1,20 +1,18 @@
 package smtpmailer
 
 import (
-	"bytes"
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"html"
+	"mime"
 	netmail "net/mail"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
-
-	"github.com/wneessen/go-mail"
+	"time"
 
 	"github.com/skychimp/skychimp/mailing"
+	"github.com/skychimp/skychimp/mailing/internal/htmltext"
 )
 
 // ErrInvalidEnvelope is wrapped by the error for an envelope that cannot be
@@ -29,14 +27,40 @@ var reservedHeaders = []string{
 	"reply-to", "return-path", "sender", "subject", "to",
 }
 
-// NewMsg builds the message for e. from and fromName are the sender used
-// when e.From is empty. The message carries From and To (names encoded per
-// RFC 2047), the Subject (UTF-8, encoded), Date, a Message-ID
-// <random@sender-domain>, a text/plain part (e.Text, or one derived from
-// e.HTML) and the text/html part as its alternative, List-Unsubscribe and
+// Render returns the message for e (CRLF line ends), as sent over SMTP
+// and written to .eml files. from and fromName are the sender used when
+// e.From is empty.
+//
+// The message carries From and To (names encoded per RFC 2047), the
+// Subject (UTF-8, encoded where needed, folded), Date, a Message-ID
+// <random@sender-domain>, MIME-Version, List-Unsubscribe and
 // List-Unsubscribe-Post (RFC 8058 one-click) when e.ListUnsubscribe is set,
-// and e.Headers. Errors wrap ErrInvalidEnvelope.
-func NewMsg(e mailing.Envelope, from, fromName string) (*mail.Msg, error) {
+// e.Headers in name order, and a multipart/alternative body: the
+// text/plain part (e.Text, or one derived from e.HTML) then the text/html
+// part, both UTF-8 and quoted-printable. Without HTML the body is the
+// text/plain part alone. Errors wrap ErrInvalidEnvelope.
+func Render(e mailing.Envelope, from, fromName string) ([]byte, error) {
+	b, err := appendMessage(make([]byte, 0, messageSize(e)), e, from, fromName)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// messageSize estimates the size of e's message: room for the headers and
+// for quoted-printable's growth.
+func messageSize(e mailing.Envelope) int {
+	text := len(e.Text)
+	if text == 0 {
+		text = len(e.HTML) / 2
+	}
+	return 1024 + len(e.Subject)*3 + (len(e.HTML)+text)*9/8
+}
+
+// appendMessage appends the message Render returns to b. The work per
+// message is linear in its size: headers are written directly and both
+// parts are quoted-printable encoded in one pass each.
+func appendMessage(b []byte, e mailing.Envelope, from, fromName string) ([]byte, error) {
 	if e.From != "" {
 		from, fromName = e.From, ""
 	}
@@ -44,70 +68,162 @@ func NewMsg(e mailing.Envelope, from, fromName string) (*mail.Msg, error) {
 		fromName = e.FromName
 	}
 	if from == "" {
-		return nil, fmt.Errorf("%w: no sender address", ErrInvalidEnvelope)
+		return b, fmt.Errorf("%w: no sender address", ErrInvalidEnvelope)
 	}
 	fromAddr, err := parseAddr(from)
 	if err != nil {
-		return nil, fmt.Errorf("%w: sender %q: %v", ErrInvalidEnvelope, from, err)
+		return b, fmt.Errorf("%w: sender %q: %v", ErrInvalidEnvelope, from, err)
 	}
 	toAddr, err := parseAddr(e.To)
 	if err != nil {
-		return nil, fmt.Errorf("%w: recipient %q: %v", ErrInvalidEnvelope, e.To, err)
+		return b, fmt.Errorf("%w: recipient %q: %v", ErrInvalidEnvelope, e.To, err)
 	}
+	if e.ListUnsubscribe != "" {
+		if err := checkUnsubscribeURL(e.ListUnsubscribe); err != nil {
+			return b, fmt.Errorf("%w: list-unsubscribe %q: %v", ErrInvalidEnvelope, e.ListUnsubscribe, err)
+		}
+	}
+	var keys [8]string
+	names := keys[:0]
+	for k := range e.Headers {
+		if !validHeaderName(k) {
+			return b, fmt.Errorf("%w: header name %q", ErrInvalidEnvelope, k)
+		}
+		if slices.Contains(reservedHeaders, strings.ToLower(k)) {
+			return b, fmt.Errorf("%w: header %q is set from the envelope's fields", ErrInvalidEnvelope, k)
+		}
+		names = append(names, k)
+	}
+	slices.Sort(names)
 
-	m := mail.NewMsg(mail.WithNoDefaultUserAgent())
-	m.FromMailAddress(&netmail.Address{Name: fromName, Address: fromAddr})
-	m.AddToMailAddress(&netmail.Address{Name: e.ToName, Address: toAddr})
-	m.Subject(e.Subject)
-	m.SetDate()
-	m.SetMessageIDWithValue(rand.Text() + "@" + messageIDDomain(fromAddr))
+	b = append(b, "From: "...)
+	b = append(b, (&netmail.Address{Name: fromName, Address: fromAddr}).String()...)
+	b = append(b, "\r\nTo: "...)
+	b = append(b, (&netmail.Address{Name: e.ToName, Address: toAddr}).String()...)
+	b = append(b, "\r\n"...)
+	b = appendUnstructured(b, "Subject", e.Subject)
+	b = append(b, "Date: "...)
+	b = time.Now().AppendFormat(b, time.RFC1123Z)
+	b = append(b, "\r\nMessage-ID: <"...)
+	b = append(b, rand.Text()...)
+	b = append(b, '@')
+	b = append(b, messageIDDomain(fromAddr)...)
+	b = append(b, ">\r\nMIME-Version: 1.0\r\n"...)
+	if e.ListUnsubscribe != "" {
+		b = append(b, "List-Unsubscribe: <"...)
+		b = append(b, e.ListUnsubscribe...)
+		b = append(b, ">\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"...)
+	}
+	for _, k := range names {
+		b = appendUnstructured(b, k, e.Headers[k])
+	}
 
 	text := e.Text
 	if text == "" && e.HTML != "" {
-		text = htmlToText(e.HTML)
+		text = htmltext.Convert(e.HTML)
 	}
-	m.SetBodyString(mail.TypeTextPlain, text)
-	if e.HTML != "" {
-		m.AddAlternativeString(mail.TypeTextHTML, e.HTML)
+	if e.HTML == "" {
+		b = append(b, "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"...)
+		return appendQP(b, text), nil
 	}
-
-	if e.ListUnsubscribe != "" {
-		if err := checkUnsubscribeURL(e.ListUnsubscribe); err != nil {
-			return nil, fmt.Errorf("%w: list-unsubscribe %q: %v", ErrInvalidEnvelope, e.ListUnsubscribe, err)
-		}
-		m.SetListUnsubscribe(e.ListUnsubscribe)
-		m.SetListUnsubscribePost()
-	}
-
-	keys := make([]string, 0, len(e.Headers))
-	for k := range e.Headers {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if !validHeaderName(k) {
-			return nil, fmt.Errorf("%w: header name %q", ErrInvalidEnvelope, k)
-		}
-		if slices.Contains(reservedHeaders, strings.ToLower(k)) {
-			return nil, fmt.Errorf("%w: header %q is set from the envelope's fields", ErrInvalidEnvelope, k)
-		}
-		m.SetGenHeader(mail.Header(k), e.Headers[k])
-	}
-	return m, nil
+	boundary := rand.Text()
+	b = append(b, "Content-Type: multipart/alternative; boundary=\""...)
+	b = append(b, boundary...)
+	b = append(b, "\"\r\n\r\n--"...)
+	b = append(b, boundary...)
+	b = append(b, "\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"...)
+	b = appendQP(b, text)
+	b = append(b, "\r\n--"...)
+	b = append(b, boundary...)
+	b = append(b, "\r\nContent-Type: text/html; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"...)
+	b = appendQP(b, e.HTML)
+	b = append(b, "\r\n--"...)
+	b = append(b, boundary...)
+	b = append(b, "--\r\n"...)
+	return b, nil
 }
 
-// Render returns the bytes of the message NewMsg builds for e (CRLF line
-// ends), as sent over SMTP and written to .eml files.
-func Render(e mailing.Envelope, from, fromName string) ([]byte, error) {
-	m, err := NewMsg(e, from, fromName)
-	if err != nil {
-		return nil, err
+// appendUnstructured appends the header "name: value" (RFC 5322
+// unstructured), the value RFC 2047 encoded when it is not plain ASCII
+// (so a line break in it cannot start another header),
+// folded at spaces to lines of at most 78 characters where it can be.
+func appendUnstructured(b []byte, name, value string) []byte {
+	value = mime.QEncoding.Encode("UTF-8", value)
+	b = append(b, name...)
+	b = append(b, ':')
+	line := len(name) + 1
+	for w := range strings.SplitSeq(value, " ") {
+		if line+1+len(w) > 78 && line > 1 {
+			b = append(b, "\r\n"...) // fold: the space starts the next line
+			line = 0
+		}
+		b = append(b, ' ')
+		b = append(b, w...)
+		line += 1 + len(w)
 	}
-	var buf bytes.Buffer
-	if _, err := m.WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidEnvelope, err)
+	return append(b, "\r\n"...)
+}
+
+// qpPlain marks the bytes quoted-printable writes as they are: printable
+// ASCII but "=", and space and tab (encoded only at the end of a line).
+var qpPlain = func() (t [256]bool) {
+	for c := ' '; c <= '~'; c++ {
+		t[c] = c != '='
 	}
-	return buf.Bytes(), nil
+	t['\t'] = true
+	return t
+}()
+
+const qpLine = 75 // characters per encoded line before a soft break ("=")
+
+// appendQP appends s quoted-printable encoded (RFC 2045): line breaks of
+// s (LF or CRLF) become CRLF, lines longer than 76 characters get soft
+// breaks, and white space at the end of a line is encoded. Runs of plain
+// bytes are copied whole.
+func appendQP(b []byte, s string) []byte {
+	const hex = "0123456789ABCDEF"
+	line := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '\n':
+			b = append(b, '\r', '\n')
+			line = 0
+			i++
+			continue
+		case c == '\r' && i+1 < len(s) && s[i+1] == '\n':
+			b = append(b, '\r', '\n')
+			line = 0
+			i += 2
+			continue
+		case qpPlain[c]:
+			j, lim := i, min(len(s), i+qpLine-line)
+			for j < lim && qpPlain[s[j]] {
+				j++
+			}
+			if last := s[j-1]; (last == ' ' || last == '\t') && (j == len(s) || s[j] == '\n' || s[j] == '\r') {
+				j-- // white space before a line end is encoded
+			}
+			if j > i {
+				b = append(b, s[i:j]...)
+				line += j - i
+				i = j
+				if line >= qpLine && i < len(s) && s[i] != '\n' && s[i] != '\r' {
+					b = append(b, '=', '\r', '\n')
+					line = 0
+				}
+				continue
+			}
+		}
+		if line+3 > qpLine {
+			b = append(b, '=', '\r', '\n')
+			line = 0
+		}
+		b = append(b, '=', hex[c>>4], hex[c&15])
+		line += 3
+		i++
+	}
+	return b
 }
 
 func messageIDDomain(addr string) string {
@@ -156,46 +272,4 @@ func validHeaderName(k string) bool {
 		}
 	}
 	return true
-}
-
-var (
-	reNewline = regexp.MustCompile(`\r\n|\r|\n`)
-	reComment = regexp.MustCompile(`(?s)<!--.*?-->`)
-	reDrop    = regexp.MustCompile(`(?is)<(script|style|head|title)\b[^>]*>.*?</(script|style|head|title)\s*>`)
-	reLink    = regexp.MustCompile(`(?is)<a\s[^>]*?href\s*=\s*["']([^"']*)["'][^>]*>(.*?)</a\s*>`)
-	reBreak   = regexp.MustCompile(`(?i)<\s*(br|hr|/p|p|/div|/h[1-6]|/tr|/table|/ul|/ol|/blockquote)\b[^>]*>`)
-	reItem    = regexp.MustCompile(`(?i)<\s*li\b[^>]*>`)
-	reTag     = regexp.MustCompile(`(?s)<[^>]*>`)
-	reSpaces  = regexp.MustCompile(`[ \t\f\v\x{00a0}]+`)
-	reBlank   = regexp.MustCompile(`\n{3,}`)
-)
-
-// htmlToText is a plain rendering of an HTML body: tags stripped, block
-// ends as line breaks, links as "text (url)", entities decoded.
-func htmlToText(h string) string {
-	s := reNewline.ReplaceAllString(h, " ")
-	s = reComment.ReplaceAllString(s, "")
-	s = reDrop.ReplaceAllString(s, "")
-	s = reLink.ReplaceAllStringFunc(s, func(a string) string {
-		m := reLink.FindStringSubmatch(a)
-		href := html.UnescapeString(m[1])
-		text := strings.TrimSpace(reTag.ReplaceAllString(m[2], ""))
-		switch {
-		case href == "" || strings.HasPrefix(href, "#"):
-			return text
-		case text == "" || html.UnescapeString(text) == href:
-			return href
-		}
-		return text + " (" + href + ")"
-	})
-	s = reBreak.ReplaceAllString(s, "\n")
-	s = reItem.ReplaceAllString(s, "\n- ")
-	s = reTag.ReplaceAllString(s, "")
-	s = html.UnescapeString(s)
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimSpace(reSpaces.ReplaceAllString(l, " "))
-	}
-	s = reBlank.ReplaceAllString(strings.Join(lines, "\n"), "\n\n")
-	return strings.TrimSpace(s) + "\n"
 }
