@@ -35,6 +35,12 @@ type EngineConfig struct {
 	Workers int
 	// ClaimBatch is how many deliveries are leased at a time. Default 256.
 	ClaimBatch int
+	// OpenChunk is how many deliveries of a run are created per ledger
+	// transaction when the run is opened. Sending starts after the first
+	// chunk, while the rest of the run is opened behind it, so the first
+	// message of a run of any size leaves at once and memory does not grow
+	// with the run. Default 2000.
+	OpenChunk int
 	// Lease is how long a claim lasts before another engine may take the
 	// deliveries over. It must comfortably exceed the time to send a batch.
 	// Default 5 minutes.
@@ -96,6 +102,7 @@ func (c *EngineConfig) setDefaults() {
 	}
 	def(&c.Workers, 16)
 	def(&c.ClaimBatch, 256)
+	def(&c.OpenChunk, 2000)
 	def(&c.MaxAttempts, 5)
 	def(&c.BreakerFailures, 5)
 	def(&c.RateBurst, 1)
@@ -240,7 +247,7 @@ func (e *Engine) RunDue(ctx context.Context) (Summary, error) {
 // openRun opens the run of m due at now and moves its NextRun on. It
 // reports whether this engine opened it (another engine may have).
 func (e *Engine) openRun(ctx context.Context, m Mailing, now time.Time) (bool, error) {
-	plan := RunPlan{MailingID: m.ID, Expect: m.NextRun, Now: now}
+	plan := RunPlan{MailingID: m.ID, Expect: m.NextRun, Now: now, Limit: e.cfg.OpenChunk}
 	run, ok := m.RunDue(now)
 	if ok && !now.After(m.End) {
 		plan.RunAt = run
@@ -289,7 +296,7 @@ func (e *Engine) SendNow(ctx context.Context, mailingID int64) (Summary, error) 
 	if next.IsZero() || !next.After(now) {
 		next, _ = m.RunAfter(now)
 	}
-	if _, err := e.store.OpenRun(ctx, RunPlan{MailingID: m.ID, RunAt: run, Expect: m.NextRun, Next: next, Now: now}); err != nil && !errors.Is(err, ErrConflict) {
+	if _, err := e.store.OpenRun(ctx, RunPlan{MailingID: m.ID, RunAt: run, Expect: m.NextRun, Next: next, Now: now, Limit: e.cfg.OpenChunk}); err != nil && !errors.Is(err, ErrConflict) {
 		return sum, fmt.Errorf("mailing: open run of mailing %d: %w", m.ID, err)
 	}
 	sum.Runs++
@@ -358,6 +365,7 @@ func (e *Engine) deliver(ctx context.Context, mailingID int64, known map[int64]i
 		}()
 	}
 
+	opened := p.openRuns(ctx)
 	for !p.stop.Load() && ctx.Err() == nil {
 		batch, err := e.store.ClaimDeliveries(ctx, ClaimRequest{
 			Owner: e.cfg.Name, Now: e.clock.Now(), Lease: e.cfg.Lease, Limit: e.cfg.ClaimBatch, MailingID: mailingID,
@@ -369,7 +377,19 @@ func (e *Engine) deliver(ctx context.Context, mailingID int64, known map[int64]i
 			break
 		}
 		if len(batch) == 0 {
-			break
+			if opened == nil {
+				break
+			}
+			// Runs are still being opened: claim again once the next
+			// chunk is in the ledger (or the opening is over).
+			select {
+			case _, more := <-opened:
+				if !more {
+					opened = nil
+				}
+			case <-ctx.Done():
+			}
+			continue
 		}
 		for _, d := range batch {
 			queue <- d // workers defer what they may no longer send
@@ -395,6 +415,53 @@ func (e *Engine) deliver(ctx context.Context, mailingID int64, known map[int64]i
 		return p.err
 	}
 	return ctx.Err()
+}
+
+// openRuns goes on opening the runs not wholly open yet (of the pass's
+// mailing, or all), chunk by chunk, behind the sends: those just opened by
+// this pass and those another engine left half-way. It returns nil when
+// there is none; otherwise a channel that receives after every chunk and
+// is closed when the opening is over (or the pass stops).
+func (p *pass) openRuns(ctx context.Context) <-chan struct{} {
+	e := p.e
+	runs, err := e.store.OpeningRuns(ctx, p.mailingID)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.fail(fmt.Errorf("mailing: opening runs: %w", err))
+		}
+		return nil
+	}
+	if len(runs) == 0 {
+		return nil
+	}
+	progress := make(chan struct{}, 1)
+	go func() {
+		defer close(progress)
+		for _, r := range runs {
+			for done := false; !done; {
+				if p.stop.Load() || ctx.Err() != nil {
+					return
+				}
+				var n int
+				err := p.retry(ctx, "open run", func(c context.Context) error {
+					var err error
+					n, done, err = e.store.ExtendRun(c, r, e.cfg.OpenChunk, e.clock.Now())
+					return err
+				})
+				if err != nil {
+					p.fail(fmt.Errorf("%w (mailing %d, run %s)", err, r.MailingID, r.RunAt.Format(time.RFC3339)))
+					return
+				}
+				if n > 0 {
+					select {
+					case progress <- struct{}{}:
+					default:
+					}
+				}
+			}
+		}
+	}()
+	return progress
 }
 
 func (p *pass) fail(err error) {

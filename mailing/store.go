@@ -125,6 +125,16 @@ type RunPlan struct {
 	// Next becomes the mailing's NextRun (zero: nothing left to send).
 	Next time.Time
 	Now  time.Time
+	// Limit is how many deliveries OpenRun creates at once; 0 means all.
+	// The rest are created by ExtendRun, so that sending can start before
+	// a large run is wholly in the ledger.
+	Limit int
+}
+
+// RunRef names one run (occurrence) of a mailing.
+type RunRef struct {
+	MailingID int64
+	RunAt     time.Time
 }
 
 // ClaimRequest asks for pending deliveries to lease.
@@ -174,16 +184,32 @@ type RunSummary struct {
 // Ledger is the delivery ledger the engine drives.
 type Ledger interface {
 	// DueMailings returns enabled mailings whose NextRun is set and not after
-	// now, oldest NextRun first, at most limit (0: all).
+	// now, oldest NextRun first, at most limit (0: all). Their ClientIDs
+	// are not loaded (nil): a due mailing may have millions.
 	DueMailings(ctx context.Context, now time.Time, limit int) ([]Mailing, error)
-	// OpenRun creates, in one transaction, a pending delivery for every
-	// client in the mailing's client set for p.RunAt (rows that already exist
-	// are left alone: the ledger is idempotent), and moves the mailing's
-	// NextRun from p.Expect to p.Next. It returns the number of rows created.
-	// A zero p.RunAt creates no rows and only moves NextRun (a mailing that
-	// ended while no engine ran). ErrConflict when NextRun no longer equals
-	// p.Expect; ErrNotFound.
+	// OpenRun moves the mailing's NextRun from p.Expect to p.Next, records
+	// the run p.RunAt as being opened, and creates a pending delivery for
+	// each of the first p.Limit clients (by id; 0: all) of the mailing's
+	// client set, in one transaction; rows that already exist are left
+	// alone (the ledger is idempotent). It returns the number of rows
+	// created. Opening a run that exists again starts its opening over, so
+	// clients added to the set since are added to the run. A zero p.RunAt
+	// creates no rows and only moves NextRun (a mailing that ended while
+	// no engine ran). ErrConflict when NextRun no longer equals p.Expect;
+	// ErrNotFound.
 	OpenRun(ctx context.Context, p RunPlan) (int, error)
+	// ExtendRun goes on opening run r: in one transaction it creates
+	// pending deliveries for up to limit (0: all) more clients of the
+	// mailing's set, those with the next ids after the last client opened,
+	// and says whether the run is now wholly open (no client of the set
+	// follows). A run that is wholly open, or unknown, creates nothing and
+	// is done. Several engines may extend one run at once: each client
+	// still gets one delivery.
+	ExtendRun(ctx context.Context, r RunRef, limit int, now time.Time) (created int, done bool, err error)
+	// OpeningRuns returns the runs not wholly open, of enabled mailings
+	// (only mailingID's when it is not 0), oldest first: those an engine
+	// must go on opening, also after another engine stopped half-way.
+	OpeningRuns(ctx context.Context, mailingID int64) ([]RunRef, error)
 	// ClaimDeliveries leases up to r.Limit pending deliveries that are due
 	// (NextAttemptAt not after r.Now) and not leased by anyone else (no
 	// lease, or an expired one), of enabled mailings whose End is not before

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/skychimp/skychimp/internal/newsletter"
 	"github.com/skychimp/skychimp/internal/smtptest"
 	"github.com/skychimp/skychimp/internal/sqldb"
 	"github.com/skychimp/skychimp/mailing"
@@ -58,6 +59,18 @@ type Config struct {
 	// load only slows a run down); memory peaks and first-message latencies
 	// are the worst of all runs. Default 1.
 	Repeat int
+	// Subject and Body are the message's templates (Body is HTML). The
+	// default is the newsletter: about 5 KB of personalised HTML with
+	// links and an unsubscribe link.
+	Subject, Body string
+	// SMTP, when set, is the URL of the server every case sends to
+	// (smtp://host:port, see smtpmailer.ParseURL) instead of a sink; what
+	// it accepted is then not checked.
+	SMTP string
+	// SinkCommand, when SMTP is empty, starts the sink as a child process
+	// (a command that runs ServeSink), so that its CPU is measured apart
+	// from the sender's; empty runs the sink inside this process.
+	SinkCommand []string
 	// Log receives a line per phase as the run goes; nil discards them.
 	Log io.Writer
 }
@@ -80,6 +93,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.Repeat <= 0 {
 		c.Repeat = 1
+	}
+	if c.Subject == "" {
+		c.Subject = newsletter.Subject
+	}
+	if c.Body == "" {
+		c.Body = newsletter.HTML
 	}
 }
 
@@ -120,21 +139,29 @@ type Result struct {
 	// RunDue for the engine) to the first message accepted by the server.
 	FirstMessageMS float64 `json:"first_message_ms"`
 	// MicrosPerRecipient is the wall time per recipient; CPUMicrosPerRecipient
-	// the CPU time of the whole process (client, server and database driver)
-	// per recipient.
+	// the CPU time of the sending process (engine, SMTP client and database
+	// driver; and the sink when it runs in the process) per recipient, and
+	// CPUSecondsPer1k the same in CPU-seconds per 1,000 messages.
 	MicrosPerRecipient    float64 `json:"us_per_recipient"`
 	CPUMicrosPerRecipient float64 `json:"cpu_us_per_recipient"`
+	CPUSecondsPer1k       float64 `json:"cpu_s_per_1k"`
+	// SinkCPUSecondsPer1k is the CPU of the sink's own process per 1,000
+	// messages (0 when the sink runs in the process or is external).
+	SinkCPUSecondsPer1k float64 `json:"sink_cpu_s_per_1k,omitempty"`
 	// LedgerWrites counts the engine's ledger write calls (claims, starts
 	// and finishes, each one transaction) per 100 recipients.
 	LedgerWrites float64 `json:"ledger_writes_per_100,omitempty"`
 	// SetupSeconds is the time spent creating the clients, the message and
 	// the mailing (not measured).
 	SetupSeconds float64 `json:"setup_seconds,omitempty"`
+	// MessageBytes is the size of one message as sent (the last one).
+	MessageBytes int `json:"message_bytes,omitempty"`
 }
 
 // Report is the outcome of a run.
 type Report struct {
 	GoVersion   string   `json:"go_version"`
+	Sink        string   `json:"sink"` // where the messages went
 	CPUs        int      `json:"cpus"`
 	Workers     int      `json:"workers"`
 	Connections int      `json:"connections"`
@@ -149,6 +176,14 @@ type Report struct {
 func Run(ctx context.Context, cfg Config) (Report, error) {
 	cfg.setDefaults()
 	rep := Report{GoVersion: runtime.Version(), CPUs: runtime.GOMAXPROCS(0), Workers: cfg.Workers, Connections: cfg.Connections, Repeat: cfg.Repeat}
+	switch {
+	case cfg.SMTP != "":
+		rep.Sink = "external SMTP server"
+	case len(cfg.SinkCommand) > 0:
+		rep.Sink = "SMTP sink in a child process"
+	default:
+		rep.Sink = "SMTP sink in this process"
+	}
 	for _, n := range cfg.Sizes {
 		if n <= 0 {
 			return rep, fmt.Errorf("bench: size %d: want a positive number of recipients", n)
@@ -243,15 +278,7 @@ func merge(a, b Result) Result {
 	return best
 }
 
-// The message every case sends, personalised per recipient.
 const (
-	msgSubject = "News for {{.Name}}"
-	msgBody    = `<h1>Hello {{.Name}},</h1>
-<p>Here is what happened at Example Co. this week. We shipped the new dashboard, fixed the export
-that some of you reported, and wrote up how our customers use scheduled mailings to keep in touch.</p>
-<p><a href="https://example.com/news/week-12">Read the whole story</a> or
-<a href="https://example.com/account">change what we send you</a>.</p>
-<p>You receive this because {{.Email}} is on our list.</p>`
 	fromAddr = "news@example.com"
 	fromName = "Example Co."
 )
@@ -278,9 +305,10 @@ func newSink() (*smtptest.Server, error) {
 	return srv, nil
 }
 
-func newMailer(srv *smtptest.Server, cfg Config) (*smtpmailer.Mailer, error) {
+func newMailer(t *target, cfg Config) (*smtpmailer.Mailer, error) {
 	m, err := smtpmailer.New(smtpmailer.Config{
-		Host: srv.Host(), Port: srv.Port(), HELO: "bench.local",
+		Host: t.host, Port: t.port, HELO: "bench.local",
+		TLS: t.tls.TLS, Username: t.tls.Username, Password: t.tls.Password, InsecureSkipVerify: t.tls.InsecureSkipVerify,
 		From: fromAddr, FromName: fromName, Connections: cfg.Connections,
 	})
 	if err != nil {
@@ -292,15 +320,18 @@ func newMailer(srv *smtptest.Server, cfg Config) (*smtpmailer.Mailer, error) {
 // phase times one measured phase: memory peaks, CPU and wall time, and
 // the first message accepted.
 type phase struct {
-	start time.Time
-	cpu   time.Duration
-	mem   *sampler
-	first atomic.Int64 // ns from start to the first accepted message; 0: none yet
+	start   time.Time
+	cpu     time.Duration
+	sinkCPU time.Duration
+	target  *target
+	mem     *sampler
+	first   atomic.Int64 // ns from start to the first accepted message; 0: none yet
+	last    atomic.Pointer[mailing.Envelope] // a message the engine sent
 }
 
-func startPhase() *phase {
+func startPhase(t *target) *phase {
 	settle()
-	p := &phase{mem: startSampler(), cpu: cpuTime()}
+	p := &phase{mem: startSampler(), cpu: cpuTime(), target: t, sinkCPU: t.cpu()}
 	p.start = time.Now()
 	return p
 }
@@ -315,9 +346,13 @@ func (p *phase) accepted() {
 func (p *phase) end(name string, n int) Result {
 	elapsed := time.Since(p.start)
 	cpu := cpuTime() - p.cpu
+	sinkCPU := p.target.cpu() - p.sinkCPU
 	heap, rss := p.mem.Stop()
 	const mb = 1 << 20
 	return Result{
+		CPUSecondsPer1k:     cpu.Seconds() * 1000 / float64(n),
+		SinkCPUSecondsPer1k: sinkCPU.Seconds() * 1000 / float64(n),
+
 		Case: name, N: n,
 		Seconds:               elapsed.Seconds(),
 		MsgsPerSec:            float64(n) / elapsed.Seconds(),
@@ -331,42 +366,43 @@ func (p *phase) end(name string, n int) Result {
 }
 
 // RunSMTP measures the ceiling: the SMTP client alone sending n messages
-// from cfg.Workers goroutines over cfg.Connections connections to an
-// in-process sink. The envelopes are those the engine would send (the same
-// personalised subject, body, headers and unsubscribe link), built as they
-// go; rendering the MIME message is part of the client's work.
+// from cfg.Workers goroutines over cfg.Connections connections to the
+// case's server. The envelopes are those the engine would send (the same
+// personalised subject, body, text part, headers and unsubscribe link),
+// personalised by replacement from one render, so the ceiling pays for
+// building and sending each MIME message but not for template execution.
 func RunSMTP(ctx context.Context, cfg Config, n int) (Result, error) {
 	cfg.setDefaults()
-	srv, err := newSink()
+	t, err := newTarget(ctx, cfg)
 	if err != nil {
 		return Result{}, err
 	}
-	defer srv.Close()
-	m, err := newMailer(srv, cfg)
+	defer t.close()
+	m, err := newMailer(t, cfg)
 	if err != nil {
 		return Result{}, err
 	}
 	defer m.Close()
-	tmpl, err := mailing.ParseTemplate(mailing.Message{Subject: msgSubject, Body: msgBody})
+	tmpl, err := mailing.ParseTemplate(mailing.Message{Subject: cfg.Subject, Body: cfg.Body})
 	if err != nil {
 		return Result{}, fmt.Errorf("bench: %w", err)
 	}
-	// The body is rendered once, for a sample, and personalised by
-	// replacement: the ceiling must not pay for template execution.
-	sample := mailing.Recipient{Name: "Sample Name", Email: "sample@example.org"}
+	sd := mailing.Delivery{ID: 1 << 40, MailingID: 1 << 40, ClientID: 1 << 40}
+	sample := mailing.Recipient{Name: "Sample Name", Email: "sample@example.org", UnsubscribeURL: unsubscribeURL(sd)}
 	c, err := tmpl.Render(sample)
 	if err != nil {
 		return Result{}, fmt.Errorf("bench: %w", err)
 	}
-	subject, body := c.Subject, c.HTML
+	subject, html, text := split(c.Subject, sample), split(c.HTML, sample), split(c.Text, sample)
 	envelope := func(i int) mailing.Envelope {
 		r := recipient(i)
 		d := mailing.Delivery{ID: int64(i + 1), MailingID: 1, ClientID: int64(i + 1)}
+		r.UnsubscribeURL = unsubscribeURL(d)
 		return mailing.Envelope{
 			From: fromAddr, FromName: fromName, To: r.Email, ToName: r.Name,
-			Subject: replace2(subject, sample, r), HTML: replace2(body, sample, r),
+			Subject: subject.fill(r), HTML: html.fill(r), Text: text.fill(r),
 			Headers:         map[string]string{"X-Skychimp-Delivery": strconv.FormatInt(d.ID, 10)},
-			ListUnsubscribe: unsubscribeURL(d),
+			ListUnsubscribe: r.UnsubscribeURL,
 		}
 	}
 
@@ -374,7 +410,7 @@ func RunSMTP(ctx context.Context, cfg Config, n int) (Result, error) {
 	var firstErr error
 	var errOnce sync.Once
 	var wg sync.WaitGroup
-	p := startPhase()
+	p := startPhase(t)
 	for range cfg.Workers {
 		wg.Add(1)
 		go func() {
@@ -395,21 +431,82 @@ func RunSMTP(ctx context.Context, cfg Config, n int) (Result, error) {
 	}
 	wg.Wait()
 	r := p.end(CaseSMTP, n)
+	r.MessageBytes = messageBytes(envelope(n - 1))
 	if firstErr != nil {
 		return r, fmt.Errorf("bench: smtp n=%d: %w", n, firstErr)
 	}
 	if err := ctx.Err(); err != nil {
 		return r, err
 	}
-	if got := srv.Accepted(); got != int64(n) {
-		return r, fmt.Errorf("bench: smtp n=%d: the server accepted %d messages", n, got)
+	if err := checkAccepted(t, n); err != nil {
+		return r, fmt.Errorf("bench: smtp n=%d: %w", n, err)
 	}
 	return r, nil
 }
 
-// replace2 personalises text rendered for sample to r.
-func replace2(text string, sample, r mailing.Recipient) string {
-	return strings.ReplaceAll(strings.ReplaceAll(text, sample.Email, r.Email), sample.Name, r.Name)
+// messageBytes is the size of e's message.
+func messageBytes(e mailing.Envelope) int {
+	b, err := smtpmailer.Render(e, fromAddr, fromName)
+	if err != nil {
+		return 0
+	}
+	return len(b)
+}
+
+// checkAccepted checks that the server accepted n messages, where it says.
+func checkAccepted(t *target, n int) error {
+	got, err := t.accepted()
+	if err != nil {
+		return err
+	}
+	if got >= 0 && got != int64(n) {
+		return fmt.Errorf("the server accepted %d messages", got)
+	}
+	return nil
+}
+
+// personalised is text rendered for a sample recipient, cut where the
+// sample's values are, to be filled in for another recipient.
+type personalised struct {
+	parts  []string // the text between the values
+	fields []int    // after parts[i]: 0 name, 1 email, 2 unsubscribe link
+	size   int
+}
+
+// split cuts text rendered for sample around sample's values.
+func split(text string, sample mailing.Recipient) personalised {
+	values := []string{sample.Name, sample.Email, sample.UnsubscribeURL}
+	var p personalised
+	for {
+		at, field := -1, -1
+		for f, v := range values {
+			if i := strings.Index(text, v); i >= 0 && (at < 0 || i < at) {
+				at, field = i, f
+			}
+		}
+		if at < 0 {
+			p.parts = append(p.parts, text)
+			p.size += len(text)
+			return p
+		}
+		p.parts, p.fields = append(p.parts, text[:at]), append(p.fields, field)
+		p.size += len(text[:at])
+		text = text[at+len(values[field]):]
+	}
+}
+
+// fill personalises p for r.
+func (p personalised) fill(r mailing.Recipient) string {
+	values := [3]string{r.Name, r.Email, r.UnsubscribeURL}
+	var b strings.Builder
+	b.Grow(p.size + 128)
+	for i, part := range p.parts {
+		b.WriteString(part)
+		if i < len(p.fields) {
+			b.WriteString(values[p.fields[i]])
+		}
+	}
+	return b.String()
 }
 
 // countingMailer notes when the first message is accepted.
@@ -422,6 +519,9 @@ func (m countingMailer) Send(ctx context.Context, e mailing.Envelope) (mailing.R
 	reply, err := m.Mailer.Send(ctx, e)
 	if err == nil {
 		m.p.accepted()
+		if m.p.first.Load() > 0 && m.p.last.Load() == nil {
+			m.p.last.Store(&e)
+		}
 	}
 	return reply, err
 }
@@ -468,18 +568,18 @@ func RunEngine(ctx context.Context, cfg Config, name, url string, n int) (Result
 	if err := store.Migrate(ctx); err != nil {
 		return fail(err)
 	}
-	m, err := seed(ctx, store, n)
+	m, err := seed(ctx, store, cfg, n)
 	if err != nil {
 		return fail(err)
 	}
 	setupTime := time.Since(setup)
 
-	srv, err := newSink()
+	t, err := newTarget(ctx, cfg)
 	if err != nil {
 		return Result{}, err
 	}
-	defer srv.Close()
-	sm, err := newMailer(srv, cfg)
+	defer t.close()
+	sm, err := newMailer(t, cfg)
 	if err != nil {
 		return Result{}, err
 	}
@@ -493,11 +593,14 @@ func RunEngine(ctx context.Context, cfg Config, name, url string, n int) (Result
 		From: fromAddr, FromName: fromName, UnsubscribeURL: unsubscribeURL,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
-	ps := startPhase()
-	p.start, p.cpu, p.mem = ps.start, ps.cpu, ps.mem
+	ps := startPhase(t)
+	p.start, p.cpu, p.mem, p.target, p.sinkCPU = ps.start, ps.cpu, ps.mem, ps.target, ps.sinkCPU
 	sum, err := engine.RunDue(ctx)
 	r := p.end(name, n)
 	r.SetupSeconds = setupTime.Seconds()
+	if e := p.last.Load(); e != nil {
+		r.MessageBytes = messageBytes(*e)
+	}
 	r.LedgerWrites = 100 * float64(counted.writes.Load()) / float64(n)
 	if err != nil {
 		return fail(err)
@@ -505,8 +608,8 @@ func RunEngine(ctx context.Context, cfg Config, name, url string, n int) (Result
 	if sum.Runs != 1 || sum.Sent != n || sum.Failed+sum.Retried+sum.Unknown+sum.Deferred != 0 {
 		return fail(fmt.Errorf("the pass did not send everything once: runs opened %d, %s", sum.Runs, sum))
 	}
-	if got := srv.Accepted(); got != int64(n) {
-		return fail(fmt.Errorf("the server accepted %d messages", got))
+	if err := checkAccepted(t, n); err != nil {
+		return fail(err)
 	}
 	if err := checkLedger(ctx, store, m.ID, n); err != nil {
 		return fail(err)
@@ -516,7 +619,7 @@ func RunEngine(ctx context.Context, cfg Config, name, url string, n int) (Result
 
 // seed creates n clients of one owner (in chunks, each one transaction),
 // a message and an enabled daily mailing to all of them, due now.
-func seed(ctx context.Context, store mailing.Store, n int) (mailing.Mailing, error) {
+func seed(ctx context.Context, store mailing.Store, cfg Config, n int) (mailing.Mailing, error) {
 	const owner, chunk = 1, 5000
 	ids := make([]int64, 0, n)
 	cs := make([]*mailing.Client, 0, chunk)
@@ -533,7 +636,7 @@ func seed(ctx context.Context, store mailing.Store, n int) (mailing.Mailing, err
 			ids = append(ids, c.ID)
 		}
 	}
-	msg := &mailing.Message{OwnerID: owner, Subject: msgSubject, Body: msgBody}
+	msg := &mailing.Message{OwnerID: owner, Subject: cfg.Subject, Body: cfg.Body}
 	if err := msg.Validate(); err != nil {
 		return mailing.Mailing{}, err
 	}
@@ -552,6 +655,7 @@ func seed(ctx context.Context, store mailing.Store, n int) (mailing.Mailing, err
 	if err := store.CreateMailing(ctx, m); err != nil {
 		return mailing.Mailing{}, err
 	}
+	m.ClientIDs = nil // a million ids are not needed any more
 	return *m, nil
 }
 

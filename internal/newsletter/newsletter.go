@@ -42,3 +42,18 @@ func Sized(kb int) string {
 	b.WriteString(footer)
 	return b.String()
 }
+
+// PlainSized returns a body of at least kb KiB without markup: lines of
+// text with the recipient's name, address and unsubscribe link.
+func PlainSized(kb int) string {
+	want := max(kb, 1) * 1024
+	var b strings.Builder
+	b.WriteString("Hello {{.Name}},\n\n")
+	footer := "You receive this because {{.Email}} is subscribed. Unsubscribe: {{.UnsubscribeURL}}\n"
+	for b.Len()+len(footer) < want {
+		b.WriteString("Our customers keep in touch with the people who matter to them: a short note about what is new,\n" +
+			"a tip they can use, and a link to read more on our site: https://example.com/news/more\n\n")
+	}
+	b.WriteString(footer)
+	return b.String()
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -51,6 +52,7 @@ type MemStore struct {
 	mailings   map[int64]mailing.Mailing
 	deliveries map[int64]mailing.Delivery
 	attempts   map[int64]mailing.Attempt
+	runs       map[mailing.RunRef]memRun
 
 	lastClient, lastMessage, lastMailing, lastDelivery, lastAttempt int64
 }
@@ -66,6 +68,7 @@ func NewMemStore() *MemStore {
 		mailings:   map[int64]mailing.Mailing{},
 		deliveries: map[int64]mailing.Delivery{},
 		attempts:   map[int64]mailing.Attempt{},
+		runs:       map[mailing.RunRef]memRun{},
 	}
 }
 
@@ -434,6 +437,7 @@ func (s *MemStore) DeleteMailing(ctx context.Context, id int64) error {
 	delete(s.mailings, id)
 	maps.DeleteFunc(s.deliveries, func(_ int64, d mailing.Delivery) bool { return d.MailingID == id })
 	maps.DeleteFunc(s.attempts, func(_ int64, a mailing.Attempt) bool { return a.MailingID == id })
+	maps.DeleteFunc(s.runs, func(r mailing.RunRef, _ memRun) bool { return r.MailingID == id })
 	return nil
 }
 
@@ -472,6 +476,7 @@ func (s *MemStore) DueMailings(ctx context.Context, now time.Time, limit int) ([
 	var out []mailing.Mailing
 	for _, m := range s.mailings {
 		if m.Enabled && !m.NextRun.IsZero() && !m.NextRun.After(now) {
+			m.ClientIDs = nil
 			out = append(out, cloneMailing(m))
 		}
 	}
@@ -481,8 +486,15 @@ func (s *MemStore) DueMailings(ctx context.Context, now time.Time, limit int) ([
 	return page(out, mailing.ListOptions{Limit: limit}), nil
 }
 
-// OpenRun creates the pending deliveries of one run and moves NextRun from
-// p.Expect to p.Next.
+// memRun is how far a run has been opened.
+type memRun struct {
+	through  int64 // clients with ids up to this one have their delivery
+	complete bool
+}
+
+// OpenRun moves NextRun from p.Expect to p.Next, records the run as being
+// opened from its start and creates the deliveries of its first p.Limit
+// clients (0: all).
 func (s *MemStore) OpenRun(ctx context.Context, p mailing.RunPlan) (int, error) {
 	if err := s.lock(ctx); err != nil {
 		return 0, err
@@ -501,15 +513,51 @@ func (s *MemStore) OpenRun(ctx context.Context, p mailing.RunPlan) (int, error) 
 	if p.RunAt.IsZero() {
 		return 0, nil // only moves NextRun: the mailing is over
 	}
-	runAt, now := utc(p.RunAt), utc(p.Now)
+	ref := mailing.RunRef{MailingID: m.ID, RunAt: utc(p.RunAt)}
+	s.runs[ref] = memRun{}
+	return s.extend(ref, p.Limit, utc(p.Now)), nil
+}
+
+// ExtendRun creates the deliveries of up to limit (0: all) more clients of
+// run r, and says whether the run is wholly open.
+func (s *MemStore) ExtendRun(ctx context.Context, r mailing.RunRef, limit int, now time.Time) (int, bool, error) {
+	if err := s.lock(ctx); err != nil {
+		return 0, false, err
+	}
+	defer s.mu.Unlock()
+	r.RunAt = utc(r.RunAt)
+	run, ok := s.runs[r]
+	if !ok || run.complete {
+		return 0, true, nil
+	}
+	created := s.extend(r, limit, utc(now))
+	return created, s.runs[r].complete, nil
+}
+
+// extend creates the deliveries of run ref for up to limit (0: all) more
+// clients of its set, by id, and moves the run on.
+func (s *MemStore) extend(ref mailing.RunRef, limit int, now time.Time) int {
+	m := s.mailings[ref.MailingID]
+	run := s.runs[ref]
+	ids := slices.Sorted(slices.Values(m.ClientIDs))
+	rest := ids[sort.Search(len(ids), func(i int) bool { return ids[i] > run.through }):]
+	if limit <= 0 || limit >= len(rest) {
+		run.complete = true
+	} else {
+		rest = rest[:limit]
+	}
+	if len(rest) > 0 {
+		run.through = rest[len(rest)-1]
+	}
+	s.runs[ref] = run
 	have := map[int64]bool{}
 	for _, d := range s.deliveries {
-		if d.MailingID == m.ID && d.RunAt.Equal(runAt) {
+		if d.MailingID == m.ID && d.RunAt.Equal(ref.RunAt) {
 			have[d.ClientID] = true
 		}
 	}
 	created := 0
-	for _, cid := range m.ClientIDs {
+	for _, cid := range rest {
 		c, ok := s.clients[cid]
 		if !ok || have[cid] {
 			continue
@@ -519,18 +567,37 @@ func (s *MemStore) OpenRun(ctx context.Context, p mailing.RunPlan) (int, error) 
 			ID:            s.lastDelivery,
 			MailingID:     m.ID,
 			OwnerID:       m.OwnerID,
-			RunAt:         runAt,
+			RunAt:         ref.RunAt,
 			ClientID:      cid,
 			Email:         c.Email,
 			Name:          c.Name,
 			State:         mailing.DeliveryPending,
-			NextAttemptAt: runAt,
+			NextAttemptAt: ref.RunAt,
 			CreatedAt:     now,
 			UpdatedAt:     now,
 		}
 		created++
 	}
-	return created, nil
+	return created
+}
+
+// OpeningRuns returns the runs not wholly open of enabled mailings (only
+// mailingID's when not 0), oldest first.
+func (s *MemStore) OpeningRuns(ctx context.Context, mailingID int64) ([]mailing.RunRef, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	var out []mailing.RunRef
+	for ref, run := range s.runs {
+		if !run.complete && s.mailings[ref.MailingID].Enabled && (mailingID == 0 || ref.MailingID == mailingID) {
+			out = append(out, ref)
+		}
+	}
+	slices.SortFunc(out, func(a, b mailing.RunRef) int {
+		return cmp.Or(a.RunAt.Compare(b.RunAt), cmp.Compare(a.MailingID, b.MailingID))
+	})
+	return out, nil
 }
 
 func fmtTime(t time.Time) string {

@@ -146,6 +146,14 @@ func (f *fixture) open(tb testing.TB, id int64, runAt time.Time) int {
 
 const testLease = 5 * time.Minute
 
+// canonRuns returns runs with their times in UTC at whole microseconds.
+func canonRuns(rs []mailing.RunRef) []mailing.RunRef {
+	for i := range rs {
+		rs[i].RunAt = rs[i].RunAt.UTC().Truncate(time.Microsecond)
+	}
+	return rs
+}
+
 func (f *fixture) claim(tb testing.TB, owner string, now time.Time, limit int, mailingID int64) []mailing.Delivery {
 	tb.Helper()
 	ds, err := f.s.ClaimDeliveries(tb.Context(), mailing.ClaimRequest{
@@ -878,8 +886,11 @@ func testLedger(t *testing.T, run runner) {
 			for i := range due {
 				due[i] = canonMailing(t, due[i])
 			}
+			for _, m := range []*mailing.Mailing{&early, &middle, &late} {
+				m.ClientIDs = nil
+			}
 			assert.Equal(t, []mailing.Mailing{early, middle, late}, due,
-				"enabled, NextRun set and not after now, oldest NextRun first, with ClientIDs")
+				"enabled, NextRun set and not after now, oldest NextRun first, without ClientIDs")
 
 			due, err = f.s.DueMailings(ctx, T0, 2)
 			require.NoError(t, err)
@@ -1015,6 +1026,132 @@ func testLedger(t *testing.T, run runner) {
 			ds, total := f.deliveries(t, mailing.DeliveryFilter{})
 			assert.Empty(t, ds, "no rows created")
 			assert.Zero(t, total)
+		})
+		run(t, "InChunks", func(t *testing.T, f *fixture) {
+			ctx := t.Context()
+			m := f.mailing1(t)
+			other := f.mailing2(t)
+			ref := mailing.RunRef{MailingID: m.ID, RunAt: T0}
+			n, err := f.s.OpenRun(ctx, mailing.RunPlan{MailingID: m.ID, RunAt: T0, Expect: T0, Next: T0.Add(24 * time.Hour), Now: T0, Limit: 2})
+			require.NoError(t, err)
+			assert.Equal(t, 2, n, "the first chunk")
+			ds, _ := f.deliveries(t, mailing.DeliveryFilter{MailingID: m.ID})
+			require.Len(t, ds, 2)
+			assert.ElementsMatch(t, []int64{f.Ann.ID, f.Bob.ID}, []int64{ds[0].ClientID, ds[1].ClientID}, "the clients with the lowest ids first")
+			runs, err := f.s.OpeningRuns(ctx, 0)
+			require.NoError(t, err)
+			assert.Equal(t, []mailing.RunRef{ref}, canonRuns(runs), "the run is still being opened")
+
+			n, done, err := f.s.ExtendRun(ctx, ref, 2, T0)
+			require.NoError(t, err)
+			assert.Equal(t, 1, n)
+			assert.True(t, done, "no client follows")
+			runs, err = f.s.OpeningRuns(ctx, 0)
+			require.NoError(t, err)
+			assert.Empty(t, runs)
+			n, done, err = f.s.ExtendRun(ctx, ref, 2, T0)
+			require.NoError(t, err)
+			assert.Zero(t, n)
+			assert.True(t, done, "a run wholly open stays done")
+			n, done, err = f.s.ExtendRun(ctx, mailing.RunRef{MailingID: other.ID, RunAt: T0}, 2, T0)
+			require.NoError(t, err)
+			assert.Zero(t, n)
+			assert.True(t, done, "a run never opened has nothing to extend")
+			ds, total := f.deliveries(t, mailing.DeliveryFilter{MailingID: m.ID})
+			assert.Equal(t, 3, total)
+			assert.Len(t, ds, 3)
+
+			// A chunk exactly as large as the rest leaves the run open until
+			// the next call finds nothing after it.
+			n, err = f.s.OpenRun(ctx, mailing.RunPlan{MailingID: other.ID, RunAt: T0, Expect: T0, Next: T0.Add(time.Hour), Now: T0, Limit: 2})
+			require.NoError(t, err)
+			assert.Equal(t, 2, n)
+			n, done, err = f.s.ExtendRun(ctx, mailing.RunRef{MailingID: other.ID, RunAt: T0}, 2, T0)
+			require.NoError(t, err)
+			assert.Zero(t, n)
+			assert.True(t, done)
+		})
+		run(t, "InChunksReopen", func(t *testing.T, f *fixture) {
+			// Opening a run again starts its opening over: a client added to
+			// the set since (with an id below the last one opened) gets the run.
+			ctx := t.Context()
+			m := f.mailing(t, 1, f.Msg1.ID, []int64{f.Ann.ID, f.Cat.ID})
+			ref := mailing.RunRef{MailingID: m.ID, RunAt: T0}
+			_, err := f.s.OpenRun(ctx, mailing.RunPlan{MailingID: m.ID, RunAt: T0, Expect: T0, Next: T0.Add(time.Hour), Now: T0, Limit: 5})
+			require.NoError(t, err)
+			m = f.getMailing(t, m.ID)
+			m.ClientIDs = []int64{f.Ann.ID, f.Bob.ID, f.Cat.ID}
+			require.NoError(t, f.s.UpdateMailing(ctx, &m))
+			n, done, err := f.s.ExtendRun(ctx, ref, 5, T0)
+			require.NoError(t, err)
+			assert.Zero(t, n, "the run was wholly open")
+			assert.True(t, done)
+			n, err = f.s.OpenRun(ctx, mailing.RunPlan{MailingID: m.ID, RunAt: T0, Expect: m.NextRun, Next: m.NextRun, Now: T0, Limit: 1})
+			require.NoError(t, err)
+			assert.Zero(t, n, "Ann has her delivery")
+			n, done, err = f.s.ExtendRun(ctx, ref, 0, T0)
+			require.NoError(t, err)
+			assert.Equal(t, 1, n, "Bob is added; Cat keeps hers")
+			assert.True(t, done)
+			_, total := f.deliveries(t, mailing.DeliveryFilter{MailingID: m.ID})
+			assert.Equal(t, 3, total)
+		})
+		run(t, "OpeningRunsFilter", func(t *testing.T, f *fixture) {
+			ctx := t.Context()
+			m1 := f.mailing1(t)
+			m2 := f.mailing2(t, func(m *mailing.Mailing) { m.NextRun = T0.Add(-time.Hour) })
+			off := f.mailing1(t)
+			for _, p := range []mailing.RunPlan{
+				{MailingID: m1.ID, RunAt: T0, Expect: T0, Now: T0, Limit: 1},
+				{MailingID: m2.ID, RunAt: T0.Add(-time.Hour), Expect: T0.Add(-time.Hour), Now: T0, Limit: 1},
+				{MailingID: off.ID, RunAt: T0, Expect: T0, Now: T0, Limit: 1},
+			} {
+				_, err := f.s.OpenRun(ctx, p)
+				require.NoError(t, err)
+			}
+			require.NoError(t, f.s.SetMailingEnabled(ctx, off.ID, false, time.Time{}, T0))
+			runs, err := f.s.OpeningRuns(ctx, 0)
+			require.NoError(t, err)
+			assert.Equal(t, []mailing.RunRef{{MailingID: m2.ID, RunAt: T0.Add(-time.Hour)}, {MailingID: m1.ID, RunAt: T0}}, canonRuns(runs),
+				"oldest first; a disabled mailing's run waits")
+			runs, err = f.s.OpeningRuns(ctx, m1.ID)
+			require.NoError(t, err)
+			assert.Equal(t, []mailing.RunRef{{MailingID: m1.ID, RunAt: T0}}, canonRuns(runs))
+			require.NoError(t, f.s.DeleteMailing(ctx, m1.ID))
+			runs, err = f.s.OpeningRuns(ctx, m1.ID)
+			require.NoError(t, err)
+			assert.Empty(t, runs, "a deleted mailing takes its runs")
+		})
+		run(t, "InChunksConcurrent", func(t *testing.T, f *fixture) {
+			// Engines extending one run at once: every client once.
+			ctx := t.Context()
+			ids := []int64{f.Ann.ID, f.Bob.ID, f.Cat.ID}
+			for i := range 37 {
+				ids = append(ids, f.client(t, 1, fmt.Sprintf("c%d@example.com", i), fmt.Sprintf("C %d", i)).ID)
+			}
+			m := f.mailing(t, 1, f.Msg1.ID, ids)
+			ref := mailing.RunRef{MailingID: m.ID, RunAt: T0}
+			_, err := f.s.OpenRun(ctx, mailing.RunPlan{MailingID: m.ID, RunAt: T0, Expect: T0, Now: T0, Limit: 3})
+			require.NoError(t, err)
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Go(func() {
+					for {
+						_, done, err := f.s.ExtendRun(ctx, ref, 3, T0)
+						if !assert.NoError(t, err) || done {
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			ds, total := f.deliveries(t, mailing.DeliveryFilter{MailingID: m.ID})
+			assert.Equal(t, len(ids), total)
+			seen := map[int64]bool{}
+			for _, d := range ds {
+				assert.False(t, seen[d.ClientID], "client %d twice", d.ClientID)
+				seen[d.ClientID] = true
+			}
 		})
 		run(t, "Concurrent", func(t *testing.T, f *fixture) {
 			m := f.mailing1(t)

@@ -1,6 +1,8 @@
 package smtpmailer
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"net"
 	"net/textproto"
@@ -177,11 +179,7 @@ func (pc *conn) exchangePipelined(from, to string, body []byte) (mailing.Reply, 
 		}
 		return mailing.Reply{}, firstPh, first
 	}
-	w := t.DotWriter()
-	if _, err := w.Write(body); err != nil {
-		return mailing.Reply{}, phaseBody, err
-	}
-	if err := w.Close(); err != nil {
+	if err := writeData(t.W, body); err != nil {
 		return mailing.Reply{}, phaseBody, err
 	}
 	code, msg, err := t.ReadResponse(250)
@@ -189,6 +187,51 @@ func (pc *conn) exchangePipelined(from, to string, body []byte) (mailing.Reply, 
 		return mailing.Reply{}, phaseReply, err
 	}
 	return mailing.Reply{Code: code, Text: strings.TrimSpace(msg)}, phaseReply, nil
+}
+
+// writeData writes a message as the content of DATA and its final ".".
+// A message whose lines all end in CRLF and none starts with "." (as
+// Render makes them: quoted-printable encodes such a dot) goes out as it
+// is, in one write; any other is dot-stuffed on the way.
+func writeData(w *bufio.Writer, body []byte) error {
+	if dotSafe(body) {
+		if _, err := w.Write(body); err != nil {
+			return err
+		}
+		end := "\r\n.\r\n"
+		if len(body) == 0 || bytes.HasSuffix(body, []byte("\r\n")) {
+			end = ".\r\n"
+		}
+		if _, err := w.WriteString(end); err != nil {
+			return err
+		}
+		return w.Flush()
+	}
+	dw := textproto.NewWriter(w).DotWriter()
+	if _, err := dw.Write(body); err != nil {
+		return err
+	}
+	return dw.Close()
+}
+
+// dotSafe says whether b needs no dot-stuffing: no line starts with "."
+// and every line feed follows a carriage return, and no lone carriage
+// return.
+func dotSafe(b []byte) bool {
+	if len(b) > 0 && b[0] == '.' {
+		return false
+	}
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return bytes.IndexByte(b[i:], '\r') < 0
+		}
+		j += i
+		if j == 0 || b[j-1] != '\r' || bytes.IndexByte(b[i:j-1], '\r') >= 0 || (j+1 < len(b) && b[j+1] == '.') {
+			return false
+		}
+		i = j + 1
+	}
 }
 
 func isReply(err error) bool {

@@ -178,7 +178,8 @@ const qpLine = 75 // characters per encoded line before a soft break ("=")
 
 // appendQP appends s quoted-printable encoded (RFC 2045): line breaks of
 // s (LF or CRLF) become CRLF, lines longer than 76 characters get soft
-// breaks, and white space at the end of a line is encoded. Runs of plain
+// breaks, and white space at the end of a line and a "." at its start are
+// encoded (so the message needs no dot-stuffing in SMTP). Runs of plain
 // bytes are copied whole.
 func appendQP(b []byte, s string) []byte {
 	const hex = "0123456789ABCDEF"
@@ -196,7 +197,7 @@ func appendQP(b []byte, s string) []byte {
 			line = 0
 			i += 2
 			continue
-		case qpPlain[c]:
+		case qpPlain[c] && !(c == '.' && line == 0):
 			j, lim := i, min(len(s), i+qpLine-line)
 			for j < lim && qpPlain[s[j]] {
 				j++

@@ -12,6 +12,9 @@ type dialect struct {
 	// insertIgnore starts an INSERT that skips rows clashing with a unique
 	// key and counts only the rows it inserted.
 	insertIgnore string
+	// upsertRun records a run as being opened from its start (arguments:
+	// mailing_id, run_at, created_at, updated_at), whether or not it exists.
+	upsertRun string
 	// lockRows ends a SELECT whose rows the transaction will update: on
 	// MySQL it locks them until commit. SQLite needs nothing: a read-write
 	// transaction holds the database's write lock from BEGIN (IMMEDIATE,
@@ -46,8 +49,11 @@ type dialect struct {
 
 var dialects = map[Dialect]dialect{
 	SQLite: {
-		name:            SQLite,
-		insertIgnore:    "INSERT OR IGNORE",
+		name:         SQLite,
+		insertIgnore: "INSERT OR IGNORE",
+		upsertRun: `INSERT INTO mailing_runs (mailing_id, run_at, opened_through, complete, created_at, updated_at)
+			VALUES (?, ?, 0, 0, ?, ?)
+			ON CONFLICT (mailing_id, run_at) DO UPDATE SET opened_through = 0, complete = 0, updated_at = excluded.updated_at`,
 		claimIndex:      " INDEXED BY mailing_deliveries_claim",
 		updateReturning: true,
 		prepare:         true,
@@ -63,9 +69,12 @@ var dialects = map[Dialect]dialect{
 	MySQL: {
 		name:         MySQL,
 		insertIgnore: "INSERT IGNORE",
-		lockRows:     " FOR UPDATE",
-		claimIndex:   " FORCE INDEX (mailing_deliveries_claim)",
-		claimRows:    " FOR UPDATE SKIP LOCKED",
+		upsertRun: `INSERT INTO mailing_runs (mailing_id, run_at, opened_through, complete, created_at, updated_at)
+			VALUES (?, ?, 0, FALSE, ?, ?)
+			ON DUPLICATE KEY UPDATE opened_through = 0, complete = FALSE, updated_at = VALUES(updated_at)`,
+		lockRows:   " FOR UPDATE",
+		claimIndex: " FORCE INDEX (mailing_deliveries_claim)",
+		claimRows:  " FOR UPDATE SKIP LOCKED",
 		// One JSON argument: the statement stays short whatever the number
 		// of rows.
 		results: func(rows []resultRow) (string, []any) {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -32,30 +33,24 @@ func queryDeliveries(ctx context.Context, q sqldb.Querier, query string, args ..
 }
 
 // DueMailings returns enabled mailings whose NextRun is set and not after
-// now, oldest NextRun first (then by id), at most limit (0: all).
+// now, oldest NextRun first (then by id), at most limit (0: all), without
+// their ClientIDs.
 func (s *Store) DueMailings(ctx context.Context, now time.Time, limit int) ([]mailing.Mailing, error) {
-	var out []mailing.Mailing
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		var err error
-		out, err = s.queryMailings(ctx, tx, `
-			SELECT `+mailingCols+` FROM mailings
-			WHERE enabled = 1 AND next_run IS NOT NULL AND next_run <= ?
-			ORDER BY next_run, id LIMIT ? OFFSET ?`,
-			append([]any{sqldb.TimeArg(now)}, sqldb.PageArgs(limit, 0)...)...)
-		if err != nil {
-			return err
-		}
-		return s.loadRecipients(ctx, tx, out)
-	})
+	out, err := s.queryMailings(ctx, s.db, `
+		SELECT `+mailingCols+` FROM mailings
+		WHERE enabled = 1 AND next_run IS NOT NULL AND next_run <= ?
+		ORDER BY next_run, id LIMIT ? OFFSET ?`,
+		append([]any{sqldb.TimeArg(now)}, sqldb.PageArgs(limit, 0)...)...)
 	return out, wrap("due mailings", err)
 }
 
-// OpenRun moves the mailing's NextRun from p.Expect to p.Next and creates
-// a pending delivery for every client of its client set at p.RunAt, in one
+// OpenRun moves the mailing's NextRun from p.Expect to p.Next, records the
+// run as being opened (from the start again if it exists) and creates the
+// deliveries of the first p.Limit clients of its set (0: all), in one
 // transaction. Deliveries start due at RunAt; existing ones are kept.
 func (s *Store) OpenRun(ctx context.Context, p mailing.RunPlan) (int, error) {
 	const op = "open run"
-	var created int64
+	var created int
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		expect := sqldb.TimeArg(p.Expect)
 		res, err := tx.ExecContext(ctx, `
@@ -79,22 +74,105 @@ func (s *Store) OpenRun(ctx context.Context, p mailing.RunPlan) (int, error) {
 			return nil
 		}
 		runAt, now := sqldb.TimeArg(p.RunAt), sqldb.TimeArg(p.Now)
-		res, err = tx.ExecContext(ctx, s.d.insertIgnore+` INTO mailing_deliveries
-				(mailing_id, owner_id, run_at, client_id, email, name, state, attempts, next_attempt_at,
-				 lease_owner, last_error, created_at, updated_at)
-			SELECT m.id, m.owner_id, ?, c.id, c.email, c.name, 'pending', 0, ?, '', '', ?, ?
-			FROM mailings m
-			JOIN mailing_recipients r ON r.mailing_id = m.id
-			JOIN mailing_clients c ON c.id = r.client_id
-			WHERE m.id = ?`,
-			runAt, runAt, now, now, p.MailingID)
-		if err != nil {
+		if _, err := tx.ExecContext(ctx, s.d.upsertRun, p.MailingID, runAt, now, now); err != nil {
 			return wrap(op, err)
 		}
-		created, err = affected(res)
+		created, _, err = s.extend(ctx, tx, mailing.RunRef{MailingID: p.MailingID, RunAt: p.RunAt}, 0, p.Limit, p.Now)
 		return wrap(op, err)
 	})
-	return int(created), err
+	return created, err
+}
+
+// ExtendRun creates the deliveries of up to limit (0: all) more clients of
+// run r's mailing, after the last one opened, in one transaction, and
+// says whether the run is now wholly open.
+func (s *Store) ExtendRun(ctx context.Context, r mailing.RunRef, limit int, now time.Time) (int, bool, error) {
+	var created int
+	var done bool
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var through int64
+		var complete bool
+		err := tx.QueryRowContext(ctx, `
+			SELECT opened_through, complete FROM mailing_runs
+			WHERE mailing_id = ? AND run_at = ?`+s.d.lockRows,
+			r.MailingID, sqldb.TimeArg(r.RunAt)).Scan(&through, &complete)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && complete) {
+			created, done = 0, true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		created, done, err = s.extend(ctx, tx, r, through, limit, now)
+		return err
+	})
+	if err != nil {
+		return 0, false, wrap("extend run", err)
+	}
+	return created, done, nil
+}
+
+// extend creates the deliveries of run r for up to limit (0: all) clients
+// of its mailing's set with ids above through, and moves the run's
+// opened_through past them (complete when none is left).
+func (s *Store) extend(ctx context.Context, tx *sql.Tx, r mailing.RunRef, through int64, limit int, now time.Time) (int, bool, error) {
+	// The last client of this chunk, by the set's primary key; none means
+	// the rest of the set fits in it.
+	last, done := int64(math.MaxInt64), true
+	if limit > 0 {
+		err := tx.QueryRowContext(ctx, `
+			SELECT client_id FROM mailing_recipients
+			WHERE mailing_id = ? AND client_id > ?
+			ORDER BY client_id LIMIT 1 OFFSET ?`,
+			r.MailingID, through, limit-1).Scan(&last)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return 0, false, err
+		default:
+			done = false
+		}
+	}
+	runAt, at := sqldb.TimeArg(r.RunAt), sqldb.TimeArg(now)
+	res, err := tx.ExecContext(ctx, s.d.insertIgnore+` INTO mailing_deliveries
+			(mailing_id, owner_id, run_at, client_id, email, name, state, attempts, next_attempt_at,
+			 lease_owner, last_error, created_at, updated_at)
+		SELECT m.id, m.owner_id, ?, c.id, c.email, c.name, 'pending', 0, ?, '', '', ?, ?
+		FROM mailings m
+		JOIN mailing_recipients r ON r.mailing_id = m.id
+		JOIN mailing_clients c ON c.id = r.client_id
+		WHERE m.id = ? AND r.client_id > ? AND r.client_id <= ?`,
+		runAt, runAt, at, at, r.MailingID, through, last)
+	if err != nil {
+		return 0, false, err
+	}
+	created, err := affected(res)
+	if err != nil {
+		return 0, false, err
+	}
+	if done {
+		last = through
+	}
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE mailing_runs SET opened_through = ?, complete = ?, updated_at = ?
+		WHERE mailing_id = ? AND run_at = ?`,
+		last, done, at, r.MailingID, runAt); err != nil {
+		return 0, false, err
+	}
+	return int(created), done, nil
+}
+
+// OpeningRuns returns the runs not wholly open of enabled mailings (only
+// mailingID's when not 0), oldest first.
+func (s *Store) OpeningRuns(ctx context.Context, mailingID int64) ([]mailing.RunRef, error) {
+	out, err := sqldb.Query(ctx, s.db, func(sc sqldb.Scanner) (r mailing.RunRef, err error) {
+		return r, sc.Scan(&r.MailingID, sqldb.ScanTime(&r.RunAt))
+	}, `
+		SELECT r.mailing_id, r.run_at FROM mailing_runs r
+		JOIN mailings m ON m.id = r.mailing_id
+		WHERE r.complete = 0 AND m.enabled = 1 AND (? = 0 OR r.mailing_id = ?)
+		ORDER BY r.run_at, r.mailing_id`, mailingID, mailingID)
+	return out, wrap("opening runs", err)
 }
 
 // checkNextRun explains an OpenRun whose conditional update matched no
