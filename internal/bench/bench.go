@@ -325,7 +325,7 @@ type phase struct {
 	sinkCPU time.Duration
 	target  *target
 	mem     *sampler
-	first   atomic.Int64 // ns from start to the first accepted message; 0: none yet
+	first   atomic.Int64                     // ns from start to the first accepted message; 0: none yet
 	last    atomic.Pointer[mailing.Envelope] // a message the engine sent
 }
 
