@@ -356,7 +356,23 @@ func (e *Engine) deliver(ctx context.Context, mailingID int64, known map[int64]i
 			defer workers.Done()
 			ok := make(chan bool, 1)
 			var held *Result // the last result, waiting to go with the next start
-			for d := range queue {
+			for {
+				var d Delivery
+				var more bool
+				select {
+				case d, more = <-queue:
+				default:
+					// Nothing to send right now: record the result at once
+					// rather than hold it while waiting.
+					if held != nil {
+						p.results <- *held
+						held = nil
+					}
+					d, more = <-queue
+				}
+				if !more {
+					break
+				}
 				held = p.work(ctx, d, ok, held)
 			}
 			if held != nil {
@@ -677,44 +693,32 @@ func (e *Engine) envelope(d Delivery, t *Template) (Envelope, error) {
 	}, nil
 }
 
-// commitLoop group-commits the ledger writes of a pass.
+// commitLoop group-commits the ledger writes of a pass, in rounds: one
+// transaction (AdvanceDeliveries) records every result that has come in
+// and starts every delivery asked for since the last round.
 //
-// Starts are on the workers' path: a round starts, in one transaction,
-// every delivery asked for since the last round, once half of the workers
+// Starts are on the workers' path: a round runs once half of the workers
 // have asked, or at once while fewer sends than that are under way. With
-// more workers than SMTP connections (16 workers on 4 or 8 connections, say)
+// more workers than SMTP connections (16 workers on 8 connections, say)
 // the workers waiting for a start are those whose connection would be busy
 // anyway, so the wait costs no throughput and saves most of the
 // transactions.
 //
-// Results are not on the workers' path: a worker hands its result over with
-// its next start request, and the results go in batches to a finisher
-// goroutine that records each batch in one transaction while the rounds go
-// on: once a batch holds a result per worker, or sooner when a result comes
-// without a start request behind it (the workers are going quiet); while
-// the finisher is busy the next batch grows. A delivery stays in sending
-// from its start (committed before its send) until its result is recorded,
-// a round or two after the send.
+// A worker hands its result over with its next start request, so the
+// result is recorded in the very transaction that starts its next
+// delivery: no worker ever has more than one delivery in sending, and a
+// crash leaves at most Workers deliveries unknown. A worker with nothing
+// left to send hands its result over on its own, which runs a round at
+// once.
 //
 // commitLoop returns once p.starts is closed (every worker is done) and
 // every result is recorded.
 func (p *pass) commitLoop(ctx context.Context) {
-	finishAt := p.e.cfg.Workers
 	startAt := max(1, p.e.cfg.Workers/2)
 	outstanding := 0 // started deliveries whose result has not come yet
-	batches := make(chan []Result)
-	finished := make(chan struct{})
-	go func() {
-		for rb := range batches {
-			p.finish(ctx, rb)
-		}
-		close(finished)
-	}()
-
 	starts := p.starts
 	var sb []startReq
 	var rb []Result
-	due := false // rb should go to the finisher as soon as it is free
 	take := func(r startReq, ok bool) {
 		if !ok {
 			starts = nil
@@ -727,10 +731,6 @@ func (p *pass) commitLoop(ctx context.Context) {
 		sb = append(sb, r)
 	}
 	for starts != nil {
-		var handOver chan []Result
-		if due {
-			handOver = batches
-		}
 		quiet := false
 		select { // block for the first item, then take whatever else is ready
 		case r, ok := <-starts:
@@ -738,18 +738,12 @@ func (p *pass) commitLoop(ctx context.Context) {
 		case res := <-p.results:
 			rb, quiet = append(rb, res), true
 			outstanding--
-		case handOver <- rb:
-			rb, due = nil, false
-			continue
 		}
 	drain:
-		for {
+		for starts != nil {
 			select {
 			case r, ok := <-starts:
 				take(r, ok)
-				if !ok {
-					break drain
-				}
 			case res := <-p.results:
 				rb = append(rb, res)
 				outstanding--
@@ -757,17 +751,10 @@ func (p *pass) commitLoop(ctx context.Context) {
 				break drain
 			}
 		}
-		if len(sb) > 0 && (len(sb) >= startAt || outstanding < startAt || starts == nil) {
-			outstanding += p.startBatch(ctx, sb)
-			sb = sb[:0]
-		}
-		if len(rb) > 0 && (len(rb) >= finishAt || quiet) {
-			select {
-			case batches <- rb:
-				rb = nil
-			default:
-				due = true // the finisher is busy: rb grows until it is free
-			}
+		startNow := len(sb) > 0 && (len(sb) >= startAt || outstanding < startAt || starts == nil)
+		if startNow || (len(rb) > 0 && (quiet || starts == nil)) {
+			outstanding += p.advance(ctx, rb, sb)
+			rb, sb = nil, sb[:0]
 		}
 	}
 	// Every worker has returned, so every result is buffered.
@@ -780,33 +767,33 @@ func (p *pass) commitLoop(ctx context.Context) {
 		}
 		break
 	}
-	if len(rb) > 0 {
-		batches <- rb
+	if len(rb) > 0 || len(sb) > 0 {
+		p.advance(ctx, rb, sb)
 	}
-	close(batches)
-	<-finished
 }
 
-// startBatch starts the deliveries of reqs in one transaction, answers
-// every request, and returns how many it started.
-func (p *pass) startBatch(ctx context.Context, reqs []startReq) int {
+// advance records results and starts the deliveries of reqs in one
+// transaction, answers every request, and returns how many it started.
+func (p *pass) advance(ctx context.Context, results []Result, reqs []startReq) int {
 	e := p.e
 	ids := make([]int64, len(reqs))
 	for i, r := range reqs {
 		ids[i] = r.id
 	}
 	var started []int64
-	err := p.retry(ctx, "start deliveries", func(c context.Context) error {
+	err := p.retry(ctx, "record attempts and start deliveries", func(c context.Context) error {
 		var err error
-		started, err = e.store.StartDeliveries(c, e.cfg.Name, ids, e.clock.Now())
+		started, err = e.store.AdvanceDeliveries(c, e.cfg.Name, results, ids, e.clock.Now())
 		return err
 	})
+	if err != nil {
+		p.fail(err)
+	} else {
+		p.recorded(results)
+	}
 	ok := make(map[int64]bool, len(started))
 	for _, id := range started {
 		ok[id] = true
-	}
-	if err != nil {
-		p.fail(err)
 	}
 	for _, r := range reqs {
 		r.ok <- ok[r.id]
@@ -819,15 +806,9 @@ func (p *pass) startBatch(ctx context.Context, reqs []startReq) int {
 	return len(started)
 }
 
-func (p *pass) finish(ctx context.Context, results []Result) {
+// recorded counts results in the pass's summary and reports them.
+func (p *pass) recorded(results []Result) {
 	e := p.e
-	err := p.retry(ctx, "record attempts", func(c context.Context) error {
-		return e.store.FinishDeliveries(c, e.cfg.Name, results)
-	})
-	if err != nil {
-		p.fail(err)
-		return
-	}
 	p.mu.Lock()
 	for _, r := range results {
 		switch r.State {

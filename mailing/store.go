@@ -228,6 +228,12 @@ type Ledger interface {
 	// lease. Attempts are always recorded; a delivery no longer held by owner
 	// is left as it is.
 	FinishDeliveries(ctx context.Context, owner string, results []Result) error
+	// AdvanceDeliveries records results as FinishDeliveries does, then
+	// starts ids as StartDeliveries does, in one transaction, and returns
+	// the ids it started. The engine group-commits with it: a send's result
+	// is durable before the worker that sent it starts another, so no more
+	// deliveries are ever in sending than the engine has workers.
+	AdvanceDeliveries(ctx context.Context, owner string, results []Result, ids []int64, now time.Time) ([]int64, error)
 	// ReleaseDeliveries drops owner's lease on pending deliveries it claimed
 	// but will not start (a cancelled pass), so others may claim them at once.
 	ReleaseDeliveries(ctx context.Context, owner string, ids []int64) error

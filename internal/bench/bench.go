@@ -542,6 +542,16 @@ func (s *countingStore) StartDeliveries(ctx context.Context, owner string, ids [
 	return s.Store.StartDeliveries(ctx, owner, ids, now)
 }
 
+func (s *countingStore) AdvanceDeliveries(ctx context.Context, owner string, results []mailing.Result, ids []int64, now time.Time) ([]int64, error) {
+	s.writes.Add(1)
+	return s.Store.AdvanceDeliveries(ctx, owner, results, ids, now)
+}
+
+func (s *countingStore) ExtendRun(ctx context.Context, r mailing.RunRef, limit int, now time.Time) (int, bool, error) {
+	s.writes.Add(1)
+	return s.Store.ExtendRun(ctx, r, limit, now)
+}
+
 func (s *countingStore) FinishDeliveries(ctx context.Context, owner string, results []mailing.Result) error {
 	s.writes.Add(1)
 	return s.Store.FinishDeliveries(ctx, owner, results)

@@ -651,6 +651,20 @@ func (s *MemStore) StartDeliveries(ctx context.Context, owner string, ids []int6
 		return nil, err
 	}
 	defer s.mu.Unlock()
+	return s.start(owner, ids, now), nil
+}
+
+// AdvanceDeliveries records results, then starts ids, at once.
+func (s *MemStore) AdvanceDeliveries(ctx context.Context, owner string, results []mailing.Result, ids []int64, now time.Time) ([]int64, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	s.finish(owner, results)
+	return s.start(owner, ids, now), nil
+}
+
+func (s *MemStore) start(owner string, ids []int64, now time.Time) []int64 {
 	now = utc(now)
 	var moved []int64
 	for _, id := range ids {
@@ -664,7 +678,7 @@ func (s *MemStore) StartDeliveries(ctx context.Context, owner string, ids []int6
 		s.deliveries[id] = d
 		moved = append(moved, id)
 	}
-	return moved, nil
+	return moved
 }
 
 // lastError is the text a delivery's LastError shows for an attempt.
@@ -682,6 +696,11 @@ func (s *MemStore) FinishDeliveries(ctx context.Context, owner string, results [
 		return err
 	}
 	defer s.mu.Unlock()
+	s.finish(owner, results)
+	return nil
+}
+
+func (s *MemStore) finish(owner string, results []mailing.Result) {
 	for _, r := range results {
 		a := r.Attempt
 		d, ok := s.deliveries[a.DeliveryID]
@@ -705,7 +724,6 @@ func (s *MemStore) FinishDeliveries(ctx context.Context, owner string, results [
 		d.UpdatedAt = utc(a.At.Add(a.Duration))
 		s.deliveries[d.ID] = d
 	}
-	return nil
 }
 
 // ReleaseDeliveries drops owner's lease on pending deliveries.

@@ -1485,6 +1485,48 @@ func testLedger(t *testing.T, run runner) {
 		})
 	})
 
+	t.Run("Advance", func(t *testing.T) {
+		run(t, "RecordsThenStarts", func(t *testing.T, f *fixture) {
+			// One transaction records a worker's result and starts its next
+			// delivery: the row it finished is sent, the next is sending.
+			ctx := t.Context()
+			m := f.mailing1(t)
+			f.open(t, m.ID, T0)
+			ds := f.claim(t, "e1", T0, 0, m.ID)
+			require.Len(t, ds, 3)
+			first := f.start(t, "e1", []int64{ds[0].ID}, T0)
+			require.Equal(t, []int64{ds[0].ID}, first)
+			started, err := f.s.AdvanceDeliveries(ctx, "e1",
+				[]mailing.Result{result(ds[0], mailing.DeliverySent, mailing.OutcomeSent, 250, "2.0.0 Ok", T0)},
+				[]int64{ds[1].ID, ds[2].ID}, T0.Add(time.Second))
+			require.NoError(t, err)
+			assert.Equal(t, []int64{ds[1].ID, ds[2].ID}, started)
+			assert.Equal(t, mailing.DeliverySent, f.delivery(t, ds[0].ID).State)
+			for _, d := range ds[1:] {
+				got := f.delivery(t, d.ID)
+				assert.Equal(t, mailing.DeliverySending, got.State)
+				assert.Equal(t, 1, got.Attempts)
+			}
+			_, n := f.attempts(t, mailing.AttemptFilter{MailingID: m.ID})
+			assert.Equal(t, 1, n)
+
+			started, err = f.s.AdvanceDeliveries(ctx, "e2", nil, []int64{ds[1].ID}, T0)
+			require.NoError(t, err)
+			assert.Empty(t, started, "not e2's lease, and already sending")
+			started, err = f.s.AdvanceDeliveries(ctx, "e1", nil, nil, T0)
+			require.NoError(t, err)
+			assert.Empty(t, started, "nothing to do")
+			started, err = f.s.AdvanceDeliveries(ctx, "e1",
+				[]mailing.Result{
+					result(ds[1], mailing.DeliveryFailed, mailing.OutcomePermanent, 550, "5.1.1 No such user", T0),
+					result(ds[2], mailing.DeliverySent, mailing.OutcomeSent, 250, "2.0.0 Ok", T0),
+				}, nil, T0)
+			require.NoError(t, err)
+			assert.Empty(t, started)
+			assert.Equal(t, mailing.DeliveryFailed, f.delivery(t, ds[1].ID).State)
+			assert.Equal(t, mailing.DeliverySent, f.delivery(t, ds[2].ID).State)
+		})
+	})
 	t.Run("Release", func(t *testing.T) {
 		run(t, "OK", func(t *testing.T, f *fixture) {
 			m := f.mailing1(t)

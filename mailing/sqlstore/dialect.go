@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"database/sql"
 	"encoding/json"
+	"strings"
 )
 
 // dialect is the seam between the engines: the few pieces of SQL that
@@ -57,13 +58,25 @@ var dialects = map[Dialect]dialect{
 		claimIndex:      " INDEXED BY mailing_deliveries_claim",
 		updateReturning: true,
 		prepare:         true,
-		// One JSON argument: the statements keep one text whatever the
-		// number of rows, so they are compiled once (see Store.hot).
+		// A VALUES list of bound parameters: no JSON to parse per row. Its
+		// text depends only on the number of rows (at most batchSize), so
+		// each size is compiled once (see Store.hot).
 		results: func(rows []resultRow) (string, []any) {
-			return `SELECT value->>0 AS delivery_id, value->>1 AS at, value->>2 AS duration_ns, value->>3 AS outcome,
-					value->>4 AS code, value->>5 AS response, value->>6 AS state, value->>7 AS next_attempt_at,
-					value->>8 AS last_error, value->>9 AS updated_at, value->>10 AS apply
-				FROM json_each(?)`, []any{jsonRows(rows)}
+			var b strings.Builder
+			b.WriteString(`SELECT column1 AS delivery_id, column2 AS at, column3 AS duration_ns, column4 AS outcome,
+					column5 AS code, column6 AS response, column7 AS state, column8 AS next_attempt_at,
+					column9 AS last_error, column10 AS updated_at, column11 AS apply
+				FROM (VALUES `)
+			args := make([]any, 0, len(rows)*len(resultRow{}))
+			for i, r := range rows {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
+				args = append(args, r[:]...)
+			}
+			b.WriteByte(')')
+			return b.String(), args
 		},
 	},
 	MySQL: {

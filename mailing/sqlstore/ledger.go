@@ -274,73 +274,33 @@ func sendingMailings(ctx context.Context, q sqldb.Querier, now time.Time, mailin
 // pending, of enabled mailings not ended at now, to sending, and counts
 // the attempt. It returns the ids it moved, in the order given.
 func (s *Store) StartDeliveries(ctx context.Context, owner string, ids []int64, now time.Time) ([]int64, error) {
-	const op = "start deliveries"
-	if owner == "" || len(ids) == 0 {
+	return s.AdvanceDeliveries(ctx, owner, nil, ids, now)
+}
+
+// AdvanceDeliveries records results (see FinishDeliveries), then starts
+// the deliveries of ids (see StartDeliveries), in one transaction, and
+// returns the ids it started, in the order given.
+func (s *Store) AdvanceDeliveries(ctx context.Context, owner string, results []mailing.Result, ids []int64, now time.Time) ([]int64, error) {
+	const op = "advance deliveries"
+	if owner == "" {
+		ids = nil // nobody holds a lease without an owner
+	}
+	if len(ids) == 0 && len(results) == 0 {
 		return nil, nil
 	}
+	rows := resultRows(results)
 	moved := make(map[int64]bool, len(ids))
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		clear(moved)
-		if s.d.updateReturning {
-			// One statement; "+" keeps the planner on the ids given (by
-			// rowid), off the indexes by state and by mailing.
-			at := sqldb.TimeArg(now)
-			started, err := sqldb.Query(ctx, s.hot(tx), sqldb.ScanInt64, `
-				UPDATE mailing_deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ?
-				WHERE id IN (SELECT value FROM json_each(?)) AND +state = 'pending' AND lease_owner = ?
-					AND EXISTS (SELECT 1 FROM mailings m
-						WHERE m.id = mailing_deliveries.mailing_id AND m.enabled = 1 AND m.end_at >= ?)
-				RETURNING id`,
-				at, sqldb.JSONInts(ids), owner, at)
-			for _, id := range started {
-				moved[id] = true
-			}
-			return err
-		}
-		for chunk := range slices.Chunk(uniqueIDs(ids), batchSize) {
-			type row struct{ id, mailingID int64 }
-			held, err := sqldb.Query(ctx, tx, func(sc sqldb.Scanner) (r row, err error) {
-				return r, sc.Scan(&r.id, &r.mailingID)
-			}, `
-				SELECT id, mailing_id FROM mailing_deliveries
-				WHERE id IN (`+sqldb.In(len(chunk))+`) AND state = 'pending' AND lease_owner = ?`+s.d.lockRows,
-				append(sqldb.Args(chunk), owner)...)
-			if err != nil || len(held) == 0 {
+		for chunk := range slices.Chunk(rows, batchSize) {
+			if err := s.finish(ctx, tx, owner, chunk); err != nil {
 				return err
-			}
-			// Their mailings, checked apart for the same reasons as in a claim.
-			var mailings []int64
-			for _, h := range held {
-				mailings = append(mailings, h.mailingID)
-			}
-			mailings = uniqueIDs(mailings)
-			sending, err := sqldb.Query(ctx, tx, sqldb.ScanInt64, `
-				SELECT id FROM mailings
-				WHERE id IN (`+sqldb.In(len(mailings))+`) AND enabled = 1 AND end_at >= ?`,
-				append(sqldb.Args(mailings), sqldb.TimeArg(now))...)
-			if err != nil {
-				return err
-			}
-			var start []int64
-			for _, h := range held {
-				if slices.Contains(sending, h.mailingID) {
-					start = append(start, h.id)
-				}
-			}
-			if len(start) == 0 {
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, `
-				UPDATE mailing_deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ?
-				WHERE id IN (`+sqldb.In(len(start))+`)`,
-				append([]any{sqldb.TimeArg(now)}, sqldb.Args(start)...)...); err != nil {
-				return err
-			}
-			for _, id := range start {
-				moved[id] = true
 			}
 		}
-		return nil
+		if len(ids) == 0 {
+			return nil
+		}
+		return s.start(ctx, tx, owner, ids, now, moved)
 	})
 	if err != nil {
 		return nil, wrap(op, err)
@@ -355,25 +315,80 @@ func (s *Store) StartDeliveries(ctx context.Context, owner string, ids []int64, 
 	return out, nil
 }
 
+// start moves the deliveries of ids that owner holds, still pending, of
+// enabled mailings not ended at now, to sending, counting the attempt, and
+// notes them in moved.
+func (s *Store) start(ctx context.Context, tx *sql.Tx, owner string, ids []int64, now time.Time, moved map[int64]bool) error {
+	if s.d.updateReturning {
+		// One statement; "+" keeps the planner on the ids given (by
+		// rowid), off the indexes by state and by mailing.
+		at := sqldb.TimeArg(now)
+		started, err := sqldb.Query(ctx, s.hot(tx), sqldb.ScanInt64, `
+			UPDATE mailing_deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ?
+			WHERE id IN (SELECT value FROM json_each(?)) AND +state = 'pending' AND lease_owner = ?
+				AND EXISTS (SELECT 1 FROM mailings m
+					WHERE m.id = mailing_deliveries.mailing_id AND m.enabled = 1 AND m.end_at >= ?)
+			RETURNING id`,
+			at, sqldb.JSONInts(ids), owner, at)
+		for _, id := range started {
+			moved[id] = true
+		}
+		return err
+	}
+	for chunk := range slices.Chunk(uniqueIDs(ids), batchSize) {
+		type row struct{ id, mailingID int64 }
+		held, err := sqldb.Query(ctx, tx, func(sc sqldb.Scanner) (r row, err error) {
+			return r, sc.Scan(&r.id, &r.mailingID)
+		}, `
+			SELECT id, mailing_id FROM mailing_deliveries
+			WHERE id IN (`+sqldb.In(len(chunk))+`) AND state = 'pending' AND lease_owner = ?`+s.d.lockRows,
+			append(sqldb.Args(chunk), owner)...)
+		if err != nil || len(held) == 0 {
+			return err
+		}
+		// Their mailings, checked apart for the same reasons as in a claim.
+		var mailings []int64
+		for _, h := range held {
+			mailings = append(mailings, h.mailingID)
+		}
+		mailings = uniqueIDs(mailings)
+		sending, err := sqldb.Query(ctx, tx, sqldb.ScanInt64, `
+			SELECT id FROM mailings
+			WHERE id IN (`+sqldb.In(len(mailings))+`) AND enabled = 1 AND end_at >= ?`,
+			append(sqldb.Args(mailings), sqldb.TimeArg(now))...)
+		if err != nil {
+			return err
+		}
+		var start []int64
+		for _, h := range held {
+			if slices.Contains(sending, h.mailingID) {
+				start = append(start, h.id)
+			}
+		}
+		if len(start) == 0 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE mailing_deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ?
+			WHERE id IN (`+sqldb.In(len(start))+`)`,
+			append([]any{sqldb.TimeArg(now)}, sqldb.Args(start)...)...); err != nil {
+			return err
+		}
+		for _, id := range start {
+			moved[id] = true
+		}
+	}
+	return nil
+}
+
 // FinishDeliveries records every result's attempt and applies the result
 // to the deliveries owner still holds in sending, clearing the lease, in
 // one transaction. An attempt takes its MailingID, ClientID and RunAt from
 // its delivery; one whose delivery no longer exists (its mailing was
 // deleted) is dropped. A delivery listed twice takes its first result.
 func (s *Store) FinishDeliveries(ctx context.Context, owner string, results []mailing.Result) error {
-	const op = "finish deliveries"
-	if len(results) == 0 {
-		return nil
-	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		for chunk := range slices.Chunk(resultRows(results), batchSize) {
-			if err := s.finish(ctx, tx, owner, chunk); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return wrap(op, err)
+	_, err := s.AdvanceDeliveries(ctx, owner, results, nil, time.Time{})
+	return err
 }
 
 // finish records the attempts of rows and applies them to the deliveries
