@@ -45,6 +45,14 @@ type EngineConfig struct {
 	// deliveries over. It must comfortably exceed the time to send a batch.
 	// Default 5 minutes.
 	Lease time.Duration
+	// Heartbeat is how long the engine's leases outlive the engine. While
+	// a pass runs, the engine renews its heartbeat in the ledger every third
+	// of it; when the engine dies (killed, or cut off from the database),
+	// another engine takes its pending deliveries over, and finds its sends
+	// in flight unknown, this long after the last renewal instead of when
+	// their leases end. A pass that cannot renew its heartbeat for half of
+	// it stops sending. Default 15 s.
+	Heartbeat time.Duration
 	// SendTimeout bounds one send. A pass cancelled mid-way lets sends in
 	// flight finish within this time and records them. Default 60 s.
 	SendTimeout time.Duration
@@ -107,6 +115,7 @@ func (c *EngineConfig) setDefaults() {
 	def(&c.BreakerFailures, 5)
 	def(&c.RateBurst, 1)
 	defd(&c.Lease, 5*time.Minute)
+	defd(&c.Heartbeat, 15*time.Second)
 	defd(&c.SendTimeout, time.Minute)
 	defd(&c.RetryInitial, time.Minute)
 	defd(&c.RetryMax, time.Hour)
@@ -178,6 +187,17 @@ type Engine struct {
 	log     *slog.Logger
 	breaker *gobreaker.TwoStepCircuitBreaker[struct{}]
 	limits  []*rate.Limiter
+
+	hb heartbeat
+}
+
+// heartbeat keeps the engine's heartbeat in the ledger while passes run.
+type heartbeat struct {
+	mu     sync.Mutex
+	passes int           // passes running
+	stop   chan struct{} // closed to end the renewing goroutine
+	done   chan struct{} // closed when it has ended
+	lost   atomic.Bool   // renewals have failed for half of Heartbeat
 }
 
 // NewEngine returns an engine sending through mailer. A nil clock means
@@ -219,6 +239,10 @@ func (e *Engine) BreakerState() string { return e.breaker.State().String() }
 // ctx's error with the summary so far.
 func (e *Engine) RunDue(ctx context.Context) (Summary, error) {
 	var sum Summary
+	if err := e.enterPass(ctx); err != nil {
+		return sum, err
+	}
+	defer e.leavePass()
 	now := e.clock.Now()
 	n, err := e.store.ExpireSending(ctx, now)
 	if err != nil {
@@ -242,6 +266,75 @@ func (e *Engine) RunDue(ctx context.Context) (Summary, error) {
 	}
 	err = e.deliver(ctx, 0, known, &sum)
 	return sum, err
+}
+
+// enterPass starts a pass: the first one running registers the engine's
+// heartbeat and starts renewing it.
+func (e *Engine) enterPass(ctx context.Context) error {
+	e.hb.mu.Lock()
+	defer e.hb.mu.Unlock()
+	if e.hb.passes == 0 {
+		now := e.clock.Now()
+		if err := e.store.Heartbeat(ctx, e.cfg.Name, now.Add(e.cfg.Heartbeat), now); err != nil {
+			return fmt.Errorf("mailing: engine heartbeat: %w", err)
+		}
+		e.hb.lost.Store(false)
+		e.hb.stop, e.hb.done = make(chan struct{}), make(chan struct{})
+		go e.renew(e.hb.stop, e.hb.done, now)
+	}
+	e.hb.passes++
+	return nil
+}
+
+// leavePass ends a pass: the last one running stops the renewals and
+// retires the engine's heartbeat (its leases are released or finished).
+func (e *Engine) leavePass() {
+	e.hb.mu.Lock()
+	defer e.hb.mu.Unlock()
+	if e.hb.passes--; e.hb.passes > 0 {
+		return
+	}
+	close(e.hb.stop)
+	<-e.hb.done
+	ctx, cancel := context.WithTimeout(context.Background(), ledgerWriteTimeout)
+	defer cancel()
+	if err := e.store.RetireEngine(ctx, e.cfg.Name); err != nil {
+		e.log.Warn("retire engine heartbeat", "err", err)
+	}
+}
+
+// renew renews the heartbeat every third of cfg.Heartbeat, waiting on the
+// engine's clock, until stop is closed. last is the time of the last
+// renewal.
+func (e *Engine) renew(stop <-chan struct{}, done chan<- struct{}, last time.Time) {
+	defer close(done)
+	every := e.cfg.Heartbeat / 3
+	for {
+		var after <-chan time.Time
+		if tc, ok := e.clock.(timerClock); ok {
+			after = tc.After(every)
+		} else {
+			after = time.After(every)
+		}
+		select {
+		case <-stop:
+			return
+		case <-after:
+		}
+		now := e.clock.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), every)
+		err := e.store.Heartbeat(ctx, e.cfg.Name, now.Add(e.cfg.Heartbeat), now)
+		cancel()
+		if err == nil {
+			last = now
+			e.hb.lost.Store(false)
+			continue
+		}
+		e.log.Warn("engine heartbeat", "err", err)
+		if now.Sub(last) >= e.cfg.Heartbeat/2 {
+			e.hb.lost.Store(true) // passes stop: others may soon take our leases
+		}
+	}
 }
 
 // openRun opens the run of m due at now and moves its NextRun on. It
@@ -277,6 +370,10 @@ func (e *Engine) SendNow(ctx context.Context, mailingID int64) (Summary, error) 
 	if err != nil {
 		return sum, err
 	}
+	if err := e.enterPass(ctx); err != nil {
+		return sum, err
+	}
+	defer e.leavePass()
 	now := e.clock.Now()
 	if n, err := e.store.ExpireSending(ctx, now); err != nil {
 		return sum, fmt.Errorf("mailing: expire stale sends: %w", err)
@@ -514,6 +611,11 @@ const ledgerWriteTimeout = 30 * time.Second
 func (p *pass) work(ctx context.Context, d Delivery, ok chan bool, held *Result) *Result {
 	e := p.e
 	if p.stop.Load() || ctx.Err() != nil {
+		p.postpone(d)
+		return held
+	}
+	if e.hb.lost.Load() {
+		p.fail(errors.New("mailing: the engine cannot renew its heartbeat in the ledger: sending stopped"))
 		p.postpone(d)
 		return held
 	}

@@ -342,7 +342,8 @@ func TestEngineRateLimitWaitsOnTheClock(t *testing.T) {
 		done <- sum
 	}()
 	for sent := 1; sent < 5; sent++ {
-		require.NoError(t, w.clock.BlockUntil(context.Background(), 1))
+		// Two waiters on the clock: the rate limit's and the heartbeat's.
+		require.NoError(t, w.clock.BlockUntil(context.Background(), 2))
 		assert.Equal(t, sent, w.mailer.Count(), "one send per token")
 		w.clock.Advance(500 * time.Millisecond)
 	}
@@ -362,7 +363,7 @@ func TestEngineRateLimitWaitEndsOnCancel(t *testing.T) {
 		sum, _ := w.engine.RunDue(ctx)
 		done <- sum
 	}()
-	require.NoError(t, w.clock.BlockUntil(context.Background(), 1))
+	require.NoError(t, w.clock.BlockUntil(context.Background(), 2)) // the rate limit and the heartbeat
 	cancel()
 	sum := <-done
 	assert.Equal(t, 1, sum.Sent)

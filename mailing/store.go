@@ -212,7 +212,8 @@ type Ledger interface {
 	OpeningRuns(ctx context.Context, mailingID int64) ([]RunRef, error)
 	// ClaimDeliveries leases up to r.Limit pending deliveries that are due
 	// (NextAttemptAt not after r.Now) and not leased by anyone else (no
-	// lease, or an expired one), of enabled mailings whose End is not before
+	// lease, an expired one, or one whose engine's heartbeat has run out),
+	// of enabled mailings whose End is not before
 	// r.Now, oldest first. A claimed delivery stays pending, with LeaseOwner
 	// and LeaseUntil set. Two concurrent claims never return the same row.
 	ClaimDeliveries(ctx context.Context, r ClaimRequest) ([]Delivery, error)
@@ -234,6 +235,16 @@ type Ledger interface {
 	// is durable before the worker that sent it starts another, so no more
 	// deliveries are ever in sending than the engine has workers.
 	AdvanceDeliveries(ctx context.Context, owner string, results []Result, ids []int64, now time.Time) ([]int64, error)
+	// Heartbeat records that engine name lives until until (registering it
+	// the first time). While an engine's heartbeat has not run out, its
+	// leases last as their ClaimRequest.Lease said; once it has run out
+	// (until is before now), they are over: ClaimDeliveries may take its
+	// pending deliveries and ExpireSending ends its sends at once. An owner
+	// that never sent a heartbeat keeps plain leases.
+	Heartbeat(ctx context.Context, name string, until, now time.Time) error
+	// RetireEngine removes engine name's heartbeat, on a clean stop after
+	// its leases were released or finished.
+	RetireEngine(ctx context.Context, name string) error
 	// ReleaseDeliveries drops owner's lease on pending deliveries it claimed
 	// but will not start (a cancelled pass), so others may claim them at once.
 	ReleaseDeliveries(ctx context.Context, owner string, ids []int64) error
@@ -243,8 +254,9 @@ type Ledger interface {
 	// attempts stay in the log. It returns how many were moved.
 	RequeueFailed(ctx context.Context, mailingID int64, runAt, now time.Time) (int, error)
 	// ExpireSending marks deliveries stuck in sending with a lease that ended
-	// before now as unknown, recording an attempt that says so, and returns
-	// how many. Their engine died mid-send: the server may have the message.
+	// before now, or whose engine's heartbeat has run out, as unknown,
+	// recording an attempt that says so, and returns how many. Their engine
+	// died mid-send: the server may have the message.
 	ExpireSending(ctx context.Context, now time.Time) (int, error)
 	// ListDeliveries returns matching ledger rows ordered by id, and the
 	// number that match without paging.

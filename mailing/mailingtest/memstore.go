@@ -53,6 +53,7 @@ type MemStore struct {
 	deliveries map[int64]mailing.Delivery
 	attempts   map[int64]mailing.Attempt
 	runs       map[mailing.RunRef]memRun
+	engines    map[string]time.Time // heartbeats: name -> until
 
 	lastClient, lastMessage, lastMailing, lastDelivery, lastAttempt int64
 }
@@ -69,6 +70,7 @@ func NewMemStore() *MemStore {
 		deliveries: map[int64]mailing.Delivery{},
 		attempts:   map[int64]mailing.Attempt{},
 		runs:       map[mailing.RunRef]memRun{},
+		engines:    map[string]time.Time{},
 	}
 }
 
@@ -621,7 +623,7 @@ func (s *MemStore) ClaimDeliveries(ctx context.Context, r mailing.ClaimRequest) 
 	var due []mailing.Delivery
 	for _, d := range s.deliveries {
 		if d.State != mailing.DeliveryPending || d.NextAttemptAt.After(now) ||
-			d.LeaseOwner != "" && d.LeaseUntil.After(now) ||
+			d.LeaseOwner != "" && d.LeaseUntil.After(now) && !s.dead(d.LeaseOwner, now) ||
 			r.MailingID != 0 && d.MailingID != r.MailingID || !s.sendable(d.MailingID, now) {
 			continue
 		}
@@ -636,6 +638,36 @@ func (s *MemStore) ClaimDeliveries(ctx context.Context, r mailing.ClaimRequest) 
 		s.deliveries[due[i].ID] = due[i]
 	}
 	return due, nil
+}
+
+// dead reports whether engine name's heartbeat ran out before now.
+func (s *MemStore) dead(name string, now time.Time) bool {
+	until, ok := s.engines[name]
+	return ok && until.Before(now)
+}
+
+// Heartbeat records that engine name lives until until.
+func (s *MemStore) Heartbeat(ctx context.Context, name string, until, now time.Time) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if name == "" {
+		return errors.New("mailingtest: heartbeat: the engine needs a name")
+	}
+	s.engines[name] = utc(until)
+	maps.DeleteFunc(s.engines, func(_ string, u time.Time) bool { return u.Before(utc(now).Add(-24 * time.Hour)) })
+	return nil
+}
+
+// RetireEngine removes engine name's heartbeat.
+func (s *MemStore) RetireEngine(ctx context.Context, name string) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	delete(s.engines, name)
+	return nil
 }
 
 // sendable reports whether mailing id is enabled and not ended at now.
@@ -776,7 +808,7 @@ func (s *MemStore) ExpireSending(ctx context.Context, now time.Time) (int, error
 	n := 0
 	for _, id := range sortedIDs(s.deliveries) {
 		d := s.deliveries[id]
-		if d.State != mailing.DeliverySending || !d.LeaseUntil.Before(now) {
+		if d.State != mailing.DeliverySending || !d.LeaseUntil.Before(now) && !s.dead(d.LeaseOwner, now) {
 			continue
 		}
 		s.lastAttempt++

@@ -1485,6 +1485,44 @@ func testLedger(t *testing.T, run runner) {
 		})
 	})
 
+	t.Run("Heartbeat", func(t *testing.T) {
+		run(t, "LeasesFollowTheirEngine", func(t *testing.T, f *fixture) {
+			ctx := t.Context()
+			m := f.mailing1(t)
+			f.open(t, m.ID, T0)
+			require.NoError(t, f.s.Heartbeat(ctx, "e1", T0.Add(10*time.Second), T0))
+			ds := f.claim(t, "e1", T0, 2, m.ID) // leased for a minute (see claim)
+			require.Len(t, ds, 2)
+			require.Len(t, f.start(t, "e1", []int64{ds[0].ID}, T0), 1)
+
+			assert.Len(t, f.claim(t, "e2", T0.Add(5*time.Second), 0, m.ID), 1, "only the delivery e1 did not lease")
+			n, err := f.s.ExpireSending(ctx, T0.Add(5*time.Second))
+			require.NoError(t, err)
+			assert.Zero(t, n, "e1 lives")
+
+			require.NoError(t, f.s.Heartbeat(ctx, "e1", T0.Add(20*time.Second), T0.Add(9*time.Second)))
+			assert.Empty(t, f.claim(t, "e3", T0.Add(15*time.Second), 0, m.ID), "renewed in time")
+
+			// e1 dies: its heartbeat runs out long before its leases.
+			got := f.claim(t, "e3", T0.Add(21*time.Second), 0, m.ID)
+			require.Len(t, got, 1, "e1's pending delivery is taken over")
+			assert.Equal(t, ds[1].ID, got[0].ID)
+			n, err = f.s.ExpireSending(ctx, T0.Add(21*time.Second))
+			require.NoError(t, err)
+			assert.Equal(t, 1, n, "e1's send is unknown at once")
+			assert.Equal(t, mailing.DeliveryUnknown, f.delivery(t, ds[0].ID).State)
+		})
+		run(t, "Retired", func(t *testing.T, f *fixture) {
+			ctx := t.Context()
+			m := f.mailing1(t)
+			f.open(t, m.ID, T0)
+			require.NoError(t, f.s.Heartbeat(ctx, "e1", T0.Add(time.Second), T0))
+			require.Len(t, f.claim(t, "e1", T0, 0, m.ID), 3)
+			require.NoError(t, f.s.RetireEngine(ctx, "e1"))
+			assert.Empty(t, f.claim(t, "e2", T0.Add(10*time.Second), 0, m.ID), "without a heartbeat a lease lasts as claimed")
+			assert.ErrorContains(t, f.s.Heartbeat(ctx, "", T0, T0), "name")
+		})
+	})
 	t.Run("Advance", func(t *testing.T) {
 		run(t, "RecordsThenStarts", func(t *testing.T, f *fixture) {
 			// One transaction records a worker's result and starts its next

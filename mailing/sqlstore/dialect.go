@@ -16,6 +16,9 @@ type dialect struct {
 	// upsertRun records a run as being opened from its start (arguments:
 	// mailing_id, run_at, created_at, updated_at), whether or not it exists.
 	upsertRun string
+	// upsertEngine records an engine's heartbeat (arguments: name,
+	// started_at, expires_at).
+	upsertEngine string
 	// lockRows ends a SELECT whose rows the transaction will update: on
 	// MySQL it locks them until commit. SQLite needs nothing: a read-write
 	// transaction holds the database's write lock from BEGIN (IMMEDIATE,
@@ -55,6 +58,8 @@ var dialects = map[Dialect]dialect{
 		upsertRun: `INSERT INTO mailing_runs (mailing_id, run_at, opened_through, complete, created_at, updated_at)
 			VALUES (?, ?, 0, 0, ?, ?)
 			ON CONFLICT (mailing_id, run_at) DO UPDATE SET opened_through = 0, complete = 0, updated_at = excluded.updated_at`,
+		upsertEngine: `INSERT INTO mailing_engines (name, started_at, expires_at) VALUES (?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET expires_at = excluded.expires_at`,
 		claimIndex:      " INDEXED BY mailing_deliveries_claim",
 		updateReturning: true,
 		prepare:         true,
@@ -85,6 +90,8 @@ var dialects = map[Dialect]dialect{
 		upsertRun: `INSERT INTO mailing_runs (mailing_id, run_at, opened_through, complete, created_at, updated_at)
 			VALUES (?, ?, 0, FALSE, ?, ?)
 			ON DUPLICATE KEY UPDATE opened_through = 0, complete = FALSE, updated_at = VALUES(updated_at)`,
+		upsertEngine: `INSERT INTO mailing_engines (name, started_at, expires_at) VALUES (?, ?, ?)
+			ON DUPLICATE KEY UPDATE expires_at = VALUES(expires_at)`,
 		lockRows:   " FOR UPDATE",
 		claimIndex: " FORCE INDEX (mailing_deliveries_claim)",
 		claimRows:  " FOR UPDATE SKIP LOCKED",

@@ -229,11 +229,12 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r mailing.ClaimRequest) ([]
 		ds, err := queryDeliveries(ctx, s.hot(tx), `
 			SELECT `+deliveryCols+` FROM mailing_deliveries`+s.d.claimIndex+`
 			WHERE state = 'pending' AND next_attempt_at <= ?
-				AND (lease_until IS NULL OR lease_until <= ?)
+				AND (lease_until IS NULL OR lease_until <= ? OR EXISTS (SELECT 1 FROM mailing_engines e
+					WHERE e.name = mailing_deliveries.lease_owner AND e.expires_at < ?))
 				AND mailing_id IN (`+list+`)
 			ORDER BY next_attempt_at, id
 			LIMIT ?`+s.d.claimRows,
-			append(append([]any{now, now}, listArgs...), sqldb.Limit(r.Limit))...)
+			append(append([]any{now, now, now}, listArgs...), sqldb.Limit(r.Limit))...)
 		if err != nil {
 			return err
 		}
@@ -335,50 +336,43 @@ func (s *Store) start(ctx context.Context, tx *sql.Tx, owner string, ids []int64
 		}
 		return err
 	}
+	// MySQL: an update, then a read of what it moved. The mailings are
+	// read by a subquery: under READ COMMITTED a consistent read, which
+	// locks none of their rows.
+	at := sqldb.TimeArg(now)
 	for chunk := range slices.Chunk(uniqueIDs(ids), batchSize) {
-		type row struct{ id, mailingID int64 }
-		held, err := sqldb.Query(ctx, tx, func(sc sqldb.Scanner) (r row, err error) {
-			return r, sc.Scan(&r.id, &r.mailingID)
-		}, `
-			SELECT id, mailing_id FROM mailing_deliveries
-			WHERE id IN (`+sqldb.In(len(chunk))+`) AND state = 'pending' AND lease_owner = ?`+s.d.lockRows,
-			append(sqldb.Args(chunk), owner)...)
-		if err != nil || len(held) == 0 {
+		list, listArgs := s.d.name.IDList(chunk)
+		n, err := execAffected(ctx, tx, `
+			UPDATE mailing_deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ?
+			WHERE id IN (`+list+`) AND state = 'pending' AND lease_owner = ?
+				AND mailing_id IN (SELECT id FROM mailings WHERE enabled = 1 AND end_at >= ?)`,
+			append(append([]any{at}, listArgs...), owner, at)...)
+		if err != nil || n == 0 {
 			return err
 		}
-		// Their mailings, checked apart for the same reasons as in a claim.
-		var mailings []int64
-		for _, h := range held {
-			mailings = append(mailings, h.mailingID)
-		}
-		mailings = uniqueIDs(mailings)
-		sending, err := sqldb.Query(ctx, tx, sqldb.ScanInt64, `
-			SELECT id FROM mailings
-			WHERE id IN (`+sqldb.In(len(mailings))+`) AND enabled = 1 AND end_at >= ?`,
-			append(sqldb.Args(mailings), sqldb.TimeArg(now))...)
+		// The ids given were pending (or not ours): those of ours in
+		// sending now are the ones this update moved.
+		started, err := sqldb.Query(ctx, tx, sqldb.ScanInt64, `
+			SELECT id FROM mailing_deliveries
+			WHERE id IN (`+list+`) AND state = 'sending' AND lease_owner = ?`,
+			append(listArgs, owner)...)
 		if err != nil {
 			return err
 		}
-		var start []int64
-		for _, h := range held {
-			if slices.Contains(sending, h.mailingID) {
-				start = append(start, h.id)
-			}
-		}
-		if len(start) == 0 {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `
-			UPDATE mailing_deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ?
-			WHERE id IN (`+sqldb.In(len(start))+`)`,
-			append([]any{sqldb.TimeArg(now)}, sqldb.Args(start)...)...); err != nil {
-			return err
-		}
-		for _, id := range start {
+		for _, id := range started {
 			moved[id] = true
 		}
 	}
 	return nil
+}
+
+// execAffected runs a statement and returns the rows it changed.
+func execAffected(ctx context.Context, q sqldb.Querier, query string, args ...any) (int64, error) {
+	res, err := q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return affected(res)
 }
 
 // FinishDeliveries records every result's attempt and applies the result
@@ -467,6 +461,28 @@ func (s *Store) insertAttempts(ctx context.Context, tx *sql.Tx, results string, 
 	return err
 }
 
+// Heartbeat records that engine name lives until until, and forgets
+// engines whose heartbeat ran out a day before now.
+func (s *Store) Heartbeat(ctx context.Context, name string, until, now time.Time) error {
+	if name == "" {
+		return fmt.Errorf("sqlstore: heartbeat: the engine needs a name")
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.d.upsertEngine, name, sqldb.TimeArg(now), sqldb.TimeArg(until)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM mailing_engines WHERE expires_at < ?`, sqldb.TimeArg(now.Add(-24*time.Hour)))
+		return err
+	})
+	return wrap("heartbeat", err)
+}
+
+// RetireEngine removes engine name's heartbeat.
+func (s *Store) RetireEngine(ctx context.Context, name string) error {
+	_, err := s.exec(ctx, `DELETE FROM mailing_engines WHERE name = ?`, name)
+	return wrap("retire engine", err)
+}
+
 // ReleaseDeliveries drops owner's lease on its pending deliveries of ids.
 func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, ids []int64) error {
 	const op = "release deliveries"
@@ -497,7 +513,9 @@ func (s *Store) ExpireSending(ctx context.Context, now time.Time) (int, error) {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		stuck, err := sqldb.Query(ctx, tx, sqldb.ScanInt64, `
 			SELECT id FROM mailing_deliveries
-			WHERE state = 'sending' AND lease_until < ?`+s.d.lockRows, sqldb.TimeArg(at))
+			WHERE state = 'sending' AND (lease_until < ? OR EXISTS (SELECT 1 FROM mailing_engines e
+				WHERE e.name = mailing_deliveries.lease_owner AND e.expires_at < ?))`+s.d.lockRows,
+			sqldb.TimeArg(at), sqldb.TimeArg(at))
 		if err != nil {
 			return err
 		}

@@ -70,12 +70,12 @@ func TestMigrate(t *testing.T) {
 		s := sqlstore.New(sqldbtest.Open(t, url), d)
 		st, err := s.MigrationStatus(ctx)
 		require.NoError(t, err)
-		assert.Equal(t, sqlstore.Status{Current: 0, Latest: 2, Pending: 2}, st, "a fresh database")
+		assert.Equal(t, sqlstore.Status{Current: 0, Latest: 3, Pending: 3}, st, "a fresh database")
 
 		require.NoError(t, s.Migrate(ctx))
 		st, err = s.MigrationStatus(ctx)
 		require.NoError(t, err)
-		assert.Equal(t, sqlstore.Status{Current: 2, Latest: 2}, st, "at the latest version")
+		assert.Equal(t, sqlstore.Status{Current: 3, Latest: 3}, st, "at the latest version")
 		assert.True(t, st.UpToDate())
 
 		t.Run("SecondRunIsNoOp", func(t *testing.T) {
@@ -84,13 +84,13 @@ func TestMigrate(t *testing.T) {
 			require.NoError(t, s.Migrate(ctx))
 			var versions int
 			require.NoError(t, db2.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+sqlstore.VersionTable).Scan(&versions))
-			assert.Equal(t, 3, versions, "versions 0, 1 and 2, once each")
+			assert.Equal(t, 4, versions, "versions 0 to 3, once each")
 			st, err := s.MigrationStatus(ctx)
 			require.NoError(t, err)
-			assert.Equal(t, sqlstore.Status{Current: 2, Latest: 2}, st)
+			assert.Equal(t, sqlstore.Status{Current: 3, Latest: 3}, st)
 		})
 		t.Run("TablesExist", func(t *testing.T) {
-			for _, table := range []string{"mailing_clients", "mailing_messages", "mailings", "mailing_recipients", "mailing_deliveries", "mailing_attempts", "mailing_runs"} {
+			for _, table := range []string{"mailing_clients", "mailing_messages", "mailings", "mailing_recipients", "mailing_deliveries", "mailing_attempts", "mailing_runs", "mailing_engines"} {
 				var n int
 				assert.NoError(t, sqldbtest.Open(t, url).QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table).Scan(&n), table)
 			}
