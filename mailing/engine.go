@@ -136,6 +136,8 @@ type Summary struct {
 	// BreakerOpen says the pass stopped early because the SMTP server is
 	// failing; the deferred deliveries wait for a later pass.
 	BreakerOpen bool `json:"breaker_open"`
+	// Run is the run SendNow sent (zero for other passes).
+	Run time.Time `json:"run,omitzero"`
 }
 
 // Add adds o's counts to s.
@@ -147,6 +149,9 @@ func (s *Summary) Add(o Summary) {
 	s.Unknown += o.Unknown
 	s.Deferred += o.Deferred
 	s.BreakerOpen = s.BreakerOpen || o.BreakerOpen
+	if s.Run.IsZero() {
+		s.Run = o.Run
+	}
 }
 
 func (s Summary) String() string {
@@ -397,8 +402,33 @@ func (e *Engine) SendNow(ctx context.Context, mailingID int64) (Summary, error) 
 		return sum, fmt.Errorf("mailing: open run of mailing %d: %w", m.ID, err)
 	}
 	sum.Runs++
+	sum.Run = run
 	err = e.deliver(ctx, m.ID, map[int64]int64{m.ID: m.MessageID}, &sum)
 	return sum, err
+}
+
+// Deliver sends the pending deliveries that are due of one mailing (0:
+// every mailing) without opening any run, and goes on opening the runs
+// left half-way: a later pass over a run SendNow or RunDue opened, for
+// example once its retries are due.
+func (e *Engine) Deliver(ctx context.Context, mailingID int64) (Summary, error) {
+	var sum Summary
+	if err := e.enterPass(ctx); err != nil {
+		return sum, err
+	}
+	defer e.leavePass()
+	n, err := e.store.ExpireSending(ctx, e.clock.Now())
+	if err != nil {
+		return sum, fmt.Errorf("mailing: expire stale sends: %w", err)
+	}
+	sum.Unknown += n
+	err = e.deliver(ctx, mailingID, map[int64]int64{}, &sum)
+	return sum, err
+}
+
+// Backlog says what is left of the deliveries f selects, now.
+func (e *Engine) Backlog(ctx context.Context, f BacklogFilter) (Backlog, error) {
+	return e.store.Backlog(ctx, f, e.clock.Now())
 }
 
 // prepared is a mailing's parsed message, shared by a pass's workers.

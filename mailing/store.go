@@ -174,6 +174,33 @@ type AttemptFilter struct {
 	ListOptions
 }
 
+// Backlog is what is left of some deliveries at one moment.
+type Backlog struct {
+	Counts map[DeliveryState]int // all the deliveries selected, by state
+	// Retry counts the pending deliveries waiting for their next attempt
+	// (NextAttemptAt after now); NextRetry is the earliest of them.
+	Retry     int
+	NextRetry time.Time
+	// Leased counts the pending and sending deliveries held by a lease that
+	// has not ended (and whose engine lives); LeaseEnds is when the last of
+	// those leases ends.
+	Leased    int
+	LeaseEnds time.Time
+}
+
+// Final says whether nothing is left to do: no delivery pending or sending.
+func (b Backlog) Final() bool {
+	return b.Counts[DeliveryPending] == 0 && b.Counts[DeliverySending] == 0
+}
+
+// BacklogFilter selects the deliveries of Ledger.Backlog.
+type BacklogFilter struct {
+	MailingID int64     // 0: every mailing
+	RunAt     time.Time // zero: every run
+	// Open counts only deliveries still pending or sending.
+	Open bool
+}
+
 // RunSummary counts one run's deliveries by state.
 type RunSummary struct {
 	MailingID int64
@@ -264,6 +291,8 @@ type Ledger interface {
 	// ListAttempts returns matching attempts ordered by id, and the number
 	// that match without paging.
 	ListAttempts(ctx context.Context, f AttemptFilter) ([]Attempt, int, error)
+	// Backlog says what is left at now of the deliveries f selects.
+	Backlog(ctx context.Context, f BacklogFilter, now time.Time) (Backlog, error)
 	// RunSummaries counts each run's deliveries by state for one mailing,
 	// newest run first.
 	RunSummaries(ctx context.Context, mailingID int64) ([]RunSummary, error)

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/skychimp/skychimp/internal/app"
 )
@@ -23,6 +24,8 @@ func appFlags(fs *flag.FlagSet, e env) func() (app.Config, error) {
 	workers := fs.String("workers", envDefault(e, "SKYCHIMP_WORKERS", "16"), "concurrent sends (env SKYCHIMP_WORKERS)")
 	rate := fs.String("rate", envDefault(e, "SKYCHIMP_RATE", "0"), "at most this many messages per second to the SMTP server, 0 for no limit (env SKYCHIMP_RATE)")
 	perHour := fs.String("rate-per-hour", envDefault(e, "SKYCHIMP_RATE_PER_HOUR", "0"), "at most this many messages per hour, 0 for no limit (env SKYCHIMP_RATE_PER_HOUR)")
+	heartbeat := fs.String("heartbeat", envDefault(e, "SKYCHIMP_HEARTBEAT", "15s"), "how long a stopped engine's deliveries stay held before another engine takes them over (env SKYCHIMP_HEARTBEAT)")
+	resend := fs.String("resend-unknown", envDefault(e, "SKYCHIMP_RESEND_UNKNOWN", "false"), "resend a message whose outcome is unknown (connection lost after its body): at least once instead of at most once (env SKYCHIMP_RESEND_UNKNOWN)")
 	return func() (app.Config, error) {
 		c.Secret = e.getenv("SKYCHIMP_SECRET")
 		var err error
@@ -34,6 +37,12 @@ func appFlags(fs *flag.FlagSet, e env) func() (app.Config, error) {
 		}
 		if c.RatePerHour, err = strconv.Atoi(*perHour); err != nil || c.RatePerHour < 0 {
 			return c, usagef("--rate-per-hour %q: want a whole number, 0 for no limit", *perHour)
+		}
+		if c.Heartbeat, err = time.ParseDuration(*heartbeat); err != nil || c.Heartbeat < time.Second || c.Heartbeat > time.Hour {
+			return c, usagef("--heartbeat %q: want a duration from 1s to 1h, such as 15s", *heartbeat)
+		}
+		if c.ResendUnknown, err = strconv.ParseBool(*resend); err != nil {
+			return c, usagef("--resend-unknown %q: want true or false", *resend)
 		}
 		return c, nil
 	}

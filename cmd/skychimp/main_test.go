@@ -132,7 +132,7 @@ func TestSendDueToSMTP(t *testing.T) {
 
 	code, out, _ = runCLI(t, environ, "send", "--due")
 	require.Equal(t, 0, code)
-	assert.Equal(t, "sent 0, failed 0, retried later 0, unknown 0 (runs opened 0, via SMTP "+srv.Addr()+")\n", out, "nothing twice")
+	assert.Equal(t, "sent 0, failed 0, retried later 0, unknown 0 (runs opened 0, via SMTP "+srv.Addr()+")\nnothing left to send\n", out, "nothing twice")
 }
 
 func TestSendToStoppedServerFinishesAndRecords(t *testing.T) {
@@ -154,6 +154,11 @@ func TestSendToStoppedServerFinishesAndRecords(t *testing.T) {
 	assert.True(t, sum.BreakerOpen, "the breaker stopped hammering the dead server")
 	assert.Equal(t, 12, sum.Retried+sum.Deferred)
 	assert.Positive(t, sum.Retried)
+
+	// The state of the run, in words: what waits for a retry, and when.
+	code, out, _ = runCLI(t, environ, "send", "--mailing", fmt.Sprint(m.ID))
+	assert.Equal(t, exitFailure, code)
+	assert.Regexp(t, `the run of \d{4}-\d\d-\d\d \d\d:\d\d UTC is not final: 0 sent; left: .*\d+ waiting for a retry \(next at \d\d:\d\d:\d\d UTC\)`, out)
 
 	// Every failure is in the send log.
 	ctx := context.Background()

@@ -37,7 +37,14 @@ type Config struct {
 	Secret     string
 	SecretFile string
 
-	Workers       int
+	Workers int
+	// Heartbeat is how long the engine's leases outlive it (see
+	// mailing.EngineConfig.Heartbeat); 0 means the engine's default.
+	Heartbeat time.Duration
+	// ResendUnknown resends a message whose outcome is unknown (the
+	// connection was lost after its body) instead of leaving it unknown:
+	// at least once rather than at most once.
+	ResendUnknown bool
 	RatePerSecond float64
 	RatePerHour   int
 	// OnResult, when set, is called after every attempt (a progress bar).
@@ -112,7 +119,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.Store = mailingsql.New(db, d)
 	a.Engine = mailing.NewEngine(a.Store, a.Mailer, nil, mailing.EngineConfig{
-		Workers: cfg.Workers, RatePerSecond: cfg.RatePerSecond, RatePerHour: cfg.RatePerHour,
+		Workers: cfg.Workers, RatePerSecond: cfg.RatePerSecond, RatePerHour: cfg.RatePerHour, ResendUnknown: cfg.ResendUnknown, Heartbeat: cfg.Heartbeat,
 		From: cfg.From, FromName: cfg.FromName, Logger: cfg.Logger,
 		UnsubscribeURL: a.unsubscribeURL, OnResult: cfg.OnResult,
 	})

@@ -660,6 +660,36 @@ func (s *MemStore) Heartbeat(ctx context.Context, name string, until, now time.T
 	return nil
 }
 
+// Backlog says what is left at now of the deliveries f selects.
+func (s *MemStore) Backlog(ctx context.Context, f mailing.BacklogFilter, now time.Time) (mailing.Backlog, error) {
+	if err := s.lock(ctx); err != nil {
+		return mailing.Backlog{}, err
+	}
+	defer s.mu.Unlock()
+	now = utc(now)
+	b := mailing.Backlog{Counts: map[mailing.DeliveryState]int{}}
+	for _, d := range s.deliveries {
+		open := d.State == mailing.DeliveryPending || d.State == mailing.DeliverySending
+		if f.MailingID != 0 && d.MailingID != f.MailingID || !f.RunAt.IsZero() && !d.RunAt.Equal(utc(f.RunAt)) || f.Open && !open {
+			continue
+		}
+		b.Counts[d.State]++
+		if d.State == mailing.DeliveryPending && d.NextAttemptAt.After(now) {
+			b.Retry++
+			if b.NextRetry.IsZero() || d.NextAttemptAt.Before(b.NextRetry) {
+				b.NextRetry = d.NextAttemptAt
+			}
+		}
+		if open && d.LeaseUntil.After(now) && !s.dead(d.LeaseOwner, now) {
+			b.Leased++
+			if d.LeaseUntil.After(b.LeaseEnds) {
+				b.LeaseEnds = d.LeaseUntil
+			}
+		}
+	}
+	return b, nil
+}
+
 // RetireEngine removes engine name's heartbeat.
 func (s *MemStore) RetireEngine(ctx context.Context, name string) error {
 	if err := s.lock(ctx); err != nil {

@@ -1523,6 +1523,46 @@ func testLedger(t *testing.T, run runner) {
 			assert.ErrorContains(t, f.s.Heartbeat(ctx, "", T0, T0), "name")
 		})
 	})
+	t.Run("Backlog", func(t *testing.T) {
+		run(t, "OK", func(t *testing.T, f *fixture) {
+			ctx := t.Context()
+			m := f.mailing1(t)
+			other := f.mailing2(t)
+			f.open(t, m.ID, T0)
+			f.open(t, other.ID, T0)
+			b, err := f.s.Backlog(ctx, mailing.BacklogFilter{MailingID: m.ID, RunAt: T0}, T0)
+			require.NoError(t, err)
+			assert.Equal(t, map[mailing.DeliveryState]int{mailing.DeliveryPending: 3}, b.Counts)
+			assert.False(t, b.Final())
+			assert.Zero(t, b.Retry)
+			assert.Zero(t, b.Leased)
+
+			ds := f.claim(t, "e1", T0, 0, m.ID)
+			require.Len(t, ds, 3)
+			require.Len(t, f.start(t, "e1", ids(ds), T0), 3)
+			retry := result(ds[0], mailing.DeliveryPending, mailing.OutcomeTemporary, 451, "4.7.1 try later", T0)
+			retry.NextAttemptAt = T0.Add(10 * time.Minute)
+			f.finish(t, "e1", retry, result(ds[1], mailing.DeliverySent, mailing.OutcomeSent, 250, "ok", T0))
+			// ds[2] stays in sending under e1's lease.
+
+			b, err = f.s.Backlog(ctx, mailing.BacklogFilter{MailingID: m.ID, RunAt: T0}, T0.Add(time.Second))
+			require.NoError(t, err)
+			assert.Equal(t, map[mailing.DeliveryState]int{mailing.DeliveryPending: 1, mailing.DeliverySent: 1, mailing.DeliverySending: 1}, b.Counts)
+			assert.Equal(t, 1, b.Retry)
+			assert.Equal(t, T0.Add(10*time.Minute), b.NextRetry)
+			assert.Equal(t, 1, b.Leased)
+			assert.Equal(t, T0.Add(testLease), b.LeaseEnds)
+
+			b, err = f.s.Backlog(ctx, mailing.BacklogFilter{Open: true}, T0.Add(time.Second))
+			require.NoError(t, err)
+			assert.Equal(t, map[mailing.DeliveryState]int{mailing.DeliveryPending: 1 + len(other.ClientIDs), mailing.DeliverySending: 1}, b.Counts, "every mailing, open deliveries only")
+
+			b, err = f.s.Backlog(ctx, mailing.BacklogFilter{MailingID: m.ID, RunAt: T0.Add(time.Hour)}, T0)
+			require.NoError(t, err)
+			assert.True(t, b.Final(), "a run without deliveries")
+			assert.Empty(t, b.Counts)
+		})
+	})
 	t.Run("Advance", func(t *testing.T) {
 		run(t, "RecordsThenStarts", func(t *testing.T, f *fixture) {
 			// One transaction records a worker's result and starts its next

@@ -627,6 +627,59 @@ func (s *Store) ListAttempts(ctx context.Context, f mailing.AttemptFilter) ([]ma
 	return out, total, nil
 }
 
+// Backlog says what is left at now of the deliveries f selects.
+func (s *Store) Backlog(ctx context.Context, f mailing.BacklogFilter, now time.Time) (mailing.Backlog, error) {
+	where := func() *sqldb.Where {
+		var w sqldb.Where
+		if f.MailingID != 0 {
+			w.And("mailing_id = ?", f.MailingID)
+		}
+		if !f.RunAt.IsZero() {
+			w.And("run_at = ?", sqldb.TimeArg(f.RunAt))
+		}
+		if f.Open {
+			w.And("state IN ('pending', 'sending')")
+		}
+		return &w
+	}
+	w := where()
+	at := sqldb.TimeArg(now)
+	b := mailing.Backlog{Counts: map[mailing.DeliveryState]int{}}
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		type group struct {
+			state mailing.DeliveryState
+			n     int
+		}
+		groups, err := sqldb.Query(ctx, tx, func(sc sqldb.Scanner) (g group, err error) {
+			return g, sc.Scan(&g.state, &g.n)
+		}, `SELECT state, COUNT(*) FROM mailing_deliveries`+w.SQL()+` GROUP BY state`, w.Args()...)
+		if err != nil {
+			return err
+		}
+		for _, g := range groups {
+			b.Counts[g.state] = g.n
+		}
+		if b.Final() {
+			return nil
+		}
+		retry := where()
+		retry.And("state = 'pending' AND next_attempt_at > ?", at)
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), MIN(next_attempt_at) FROM mailing_deliveries`+retry.SQL(), retry.Args()...).
+			Scan(&b.Retry, sqldb.ScanTime(&b.NextRetry)); err != nil {
+			return err
+		}
+		leased := where()
+		leased.And(`state IN ('pending', 'sending') AND lease_until > ? AND NOT EXISTS (SELECT 1 FROM mailing_engines e
+			WHERE e.name = mailing_deliveries.lease_owner AND e.expires_at < ?)`, at, at)
+		return tx.QueryRowContext(ctx, `SELECT COUNT(*), MAX(lease_until) FROM mailing_deliveries`+leased.SQL(), leased.Args()...).
+			Scan(&b.Leased, sqldb.ScanTime(&b.LeaseEnds))
+	})
+	if err != nil {
+		return mailing.Backlog{}, wrap("backlog", err)
+	}
+	return b, nil
+}
+
 // RunSummaries counts each run's deliveries by state for one mailing,
 // newest run first; a mailing without runs, or none at all, has none.
 func (s *Store) RunSummaries(ctx context.Context, mailingID int64) ([]mailing.RunSummary, error) {
