@@ -141,8 +141,9 @@ func runBench(ctx context.Context, e env, args []string) error {
 func runBenchSink(e env, args []string) error {
 	fs := newFlags(e, "bench sink")
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
+	record := fs.String("record", "", "append a line with the recipients of every accepted message to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	return bench.ServeSink(*addr, e.stdin, e.stdout)
+	return bench.ServeSink(*addr, *record, e.stdin, e.stdout)
 }

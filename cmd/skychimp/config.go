@@ -25,6 +25,7 @@ func appFlags(fs *flag.FlagSet, e env) func() (app.Config, error) {
 	rate := fs.String("rate", envDefault(e, "SKYCHIMP_RATE", "0"), "at most this many messages per second to the SMTP server, 0 for no limit (env SKYCHIMP_RATE)")
 	perHour := fs.String("rate-per-hour", envDefault(e, "SKYCHIMP_RATE_PER_HOUR", "0"), "at most this many messages per hour, 0 for no limit (env SKYCHIMP_RATE_PER_HOUR)")
 	heartbeat := fs.String("heartbeat", envDefault(e, "SKYCHIMP_HEARTBEAT", "15s"), "how long a stopped engine's deliveries stay held before another engine takes them over (env SKYCHIMP_HEARTBEAT)")
+	retryAfter := fs.String("retry-after", envDefault(e, "SKYCHIMP_RETRY_AFTER", "1m"), "delay before the first retry of a temporary failure; it doubles up to an hour (env SKYCHIMP_RETRY_AFTER)")
 	resend := fs.String("resend-unknown", envDefault(e, "SKYCHIMP_RESEND_UNKNOWN", "false"), "resend a message whose outcome is unknown (connection lost after its body): at least once instead of at most once (env SKYCHIMP_RESEND_UNKNOWN)")
 	return func() (app.Config, error) {
 		c.Secret = e.getenv("SKYCHIMP_SECRET")
@@ -40,6 +41,9 @@ func appFlags(fs *flag.FlagSet, e env) func() (app.Config, error) {
 		}
 		if c.Heartbeat, err = time.ParseDuration(*heartbeat); err != nil || c.Heartbeat < time.Second || c.Heartbeat > time.Hour {
 			return c, usagef("--heartbeat %q: want a duration from 1s to 1h, such as 15s", *heartbeat)
+		}
+		if c.RetryAfter, err = time.ParseDuration(*retryAfter); err != nil || c.RetryAfter < time.Second || c.RetryAfter > time.Hour {
+			return c, usagef("--retry-after %q: want a duration from 1s to 1h, such as 1m", *retryAfter)
 		}
 		if c.ResendUnknown, err = strconv.ParseBool(*resend); err != nil {
 			return c, usagef("--resend-unknown %q: want true or false", *resend)

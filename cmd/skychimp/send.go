@@ -97,13 +97,21 @@ func runSend(ctx context.Context, e env, args []string) error {
 		if !*wait || b.Final() {
 			break
 		}
-		if werr := sleepCtx(ctx, backlogWait(b, time.Now())); werr != nil {
+		pause := backlogWait(b, time.Now())
+		if sum.BreakerOpen {
+			// The SMTP server is failing: give the breaker's cooldown a
+			// chance instead of spinning on passes it refuses at once.
+			pause = max(pause, time.Second)
+			sum.BreakerOpen = false
+		}
+		if werr := sleepCtx(ctx, pause); werr != nil {
 			err = werr
 			break
 		}
 		var more mailing.Summary
 		more, err = a.Engine.Deliver(ctx, id)
 		sum.Add(more)
+		sum.BreakerOpen = more.BreakerOpen
 	}
 	if bar != nil {
 		_ = bar.Finish()

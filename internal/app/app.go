@@ -41,6 +41,9 @@ type Config struct {
 	// Heartbeat is how long the engine's leases outlive it (see
 	// mailing.EngineConfig.Heartbeat); 0 means the engine's default.
 	Heartbeat time.Duration
+	// RetryAfter is the delay before the first retry of a temporary
+	// failure (it doubles up to an hour); 0 means the engine's default.
+	RetryAfter time.Duration
 	// ResendUnknown resends a message whose outcome is unknown (the
 	// connection was lost after its body) instead of leaving it unknown:
 	// at least once rather than at most once.
@@ -119,7 +122,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.Store = mailingsql.New(db, d)
 	a.Engine = mailing.NewEngine(a.Store, a.Mailer, nil, mailing.EngineConfig{
-		Workers: cfg.Workers, RatePerSecond: cfg.RatePerSecond, RatePerHour: cfg.RatePerHour, ResendUnknown: cfg.ResendUnknown, Heartbeat: cfg.Heartbeat,
+		Workers: cfg.Workers, RatePerSecond: cfg.RatePerSecond, RatePerHour: cfg.RatePerHour, ResendUnknown: cfg.ResendUnknown, Heartbeat: cfg.Heartbeat, RetryInitial: cfg.RetryAfter,
 		From: cfg.From, FromName: cfg.FromName, Logger: cfg.Logger,
 		UnsubscribeURL: a.unsubscribeURL, OnResult: cfg.OnResult,
 	})

@@ -21,12 +21,29 @@ import (
 // that its CPU is not counted as the sender's: it listens on addr
 // (127.0.0.1:0 when empty), writes its address as one line to out, answers
 // every "count" line read from in with the number of messages it has
-// accepted, and returns when in ends.
-func ServeSink(addr string, in io.Reader, out io.Writer) error {
+// accepted, and returns when in ends. With record set it appends a line
+// per accepted message to that file, with the message's recipients, so
+// that what a server received can be counted after the sink (or the
+// sender) was killed.
+func ServeSink(addr, record string, in io.Reader, out io.Writer) error {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
-	srv, err := smtptest.New(smtptest.Options{Addr: addr, Sink: true, Domain: "sink.local"})
+	opts := smtptest.Options{Addr: addr, Sink: true, Domain: "sink.local"}
+	if record != "" {
+		f, err := os.OpenFile(record, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("bench: sink record: %w", err)
+		}
+		defer f.Close()
+		var mu sync.Mutex
+		opts.OnAccept = func(_ string, to []string) {
+			mu.Lock()
+			defer mu.Unlock()
+			_, _ = f.WriteString(strings.Join(to, " ") + "\n")
+		}
+	}
+	srv, err := smtptest.New(opts)
 	if err != nil {
 		return fmt.Errorf("bench: start SMTP sink: %w", err)
 	}

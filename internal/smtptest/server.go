@@ -42,6 +42,10 @@ type Options struct {
 	// ReadTimeout ends an idle connection (the server replies 421); zero
 	// means never.
 	ReadTimeout time.Duration
+	// OnAccept, when set, is called for every message accepted, with its
+	// sender and recipients (also in Sink mode). It must be quick and safe
+	// for concurrent use.
+	OnAccept func(from string, to []string)
 	// MaxMessageBytes limits the body size; zero means no limit.
 	MaxMessageBytes int64
 	// Logger receives the SMTP library's internal errors; nil discards them.
@@ -434,6 +438,9 @@ func (ss *session) Data(r io.Reader) error {
 		return err
 	}
 	ss.s.accepted.Add(1)
+	if ss.s.opts.OnAccept != nil {
+		ss.s.opts.OnAccept(ss.from, ss.to)
+	}
 	if !ss.s.opts.Sink {
 		ss.s.msgMu.Lock()
 		ss.s.msgs = append(ss.s.msgs, Message{From: ss.from, To: append([]string(nil), ss.to...), Data: data})
