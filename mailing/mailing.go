@@ -272,6 +272,10 @@ func (m *Mailing) Validate() error {
 		v.add("start", "is required")
 	case m.End.IsZero():
 		v.add("end", "is required")
+	case !storableYear(m.Start):
+		v.add("start", yearRange)
+	case !storableYear(m.End):
+		v.add("end", yearRange)
 	case !m.End.After(m.Start):
 		v.add("end", "must be after the start")
 	}
@@ -289,6 +293,15 @@ func (m *Mailing) Validate() error {
 		v.add("time_zone", fmt.Sprintf("%q is not a known time zone", m.TimeZone))
 	}
 	return v.err()
+}
+
+// yearRange is the message for a time the stores cannot keep: both write
+// "YYYY-MM-DD hh:mm:ss" in UTC, and MySQL's DATETIME holds years 1000 to 9999.
+const yearRange = "must be between the years 1000 and 9999"
+
+func storableYear(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 1000 && y <= 9999
 }
 
 func uniqueSorted(ids []int64) []int64 {
