@@ -27,7 +27,7 @@ func hmacKey(secret []byte) []byte {
 // with one character changed, is ErrBadToken.
 func FuzzUnsubscribeToken(f *testing.F) {
 	for _, s := range []struct {
-		secret, other []byte
+		secret, other   []byte
 		mailing, client int64
 		pos             uint
 		xor             byte
