@@ -74,7 +74,7 @@ func parseURL(s string) (d Dialect, path string, cfg *mysql.Config, err error) {
 	switch {
 	case scheme == string(SQLite) && rest != "":
 		if strings.ContainsAny(rest, "?#") || rest == ":memory:" || strings.HasPrefix(rest, "file:") {
-			return SQLite, "", nil, fmt.Errorf("database \"sqlite:%s\": want sqlite:PATH with a plain file path", rest)
+			return SQLite, "", nil, fmt.Errorf("database %q: want sqlite:PATH with a plain file path", "sqlite:"+rest)
 		}
 		return SQLite, rest, nil, nil
 	case scheme == string(MySQL) && rest != "":
@@ -112,10 +112,10 @@ func openSQLite(ctx context.Context, path string) (*sql.DB, error) {
 func mysqlConfig(dsn string) (*mysql.Config, error) {
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("database \"mysql:%s\": %w", redactDSN(dsn), err)
+		return nil, fmt.Errorf("database %q: %w", "mysql:"+redactDSN(dsn), err)
 	}
 	if cfg.DBName == "" {
-		return nil, fmt.Errorf("database \"mysql:%s\": the DSN names no database (user:password@tcp(host:port)/DATABASE)", redactDSN(dsn))
+		return nil, fmt.Errorf("database %q: the DSN names no database (user:password@tcp(host:port)/DATABASE)", "mysql:"+redactDSN(dsn))
 	}
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
