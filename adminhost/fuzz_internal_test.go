@@ -40,7 +40,8 @@ func ambiguous(t time.Time) bool {
 // reads as a wall time in the mailing's zone. Properties: a time read is
 // in that zone, whole seconds, and reads the same when written back as the
 // form shows it; a time the form shows reads back as itself, except a wall
-// time that happens twice, which reads as one of its occurrences.
+// time that happens twice, which reads as its first occurrence; a wall time
+// that a gap skips moves forward, never back.
 func FuzzFormTime(f *testing.F) {
 	for _, s := range []struct {
 		text string
@@ -71,6 +72,18 @@ func FuzzFormTime(f *testing.F) {
 		if got, ok := parseFormTime(text, loc); ok {
 			assert.Equal(t, loc, got.Location())
 			assert.Zero(t, got.Nanosecond())
+			// The schedule's rule at daylight saving changes: the wall
+			// time typed, or the first later one that exists (a gap); and
+			// of two instants showing it, the first.
+			typed, ok := parseFormTime(text, time.UTC)
+			require.True(t, ok, "%q reads in %s but not in UTC", text, loc)
+			gotWall := time.Date(got.Year(), got.Month(), got.Day(), got.Hour(), got.Minute(), got.Second(), 0, time.UTC)
+			assert.False(t, gotWall.Before(typed), "%q read as %s: back across a gap", text, got)
+			if gotWall.Equal(typed) && ambiguous(got) {
+				for _, d := range []time.Duration{30 * time.Minute, time.Hour, 2 * time.Hour} {
+					assert.NotEqual(t, got.Format(formTime), got.Add(-d).Format(formTime), "%q (twice in %s) read as the later %s", text, loc, got)
+				}
+			}
 			shown := got.Format(formTime)
 			again, ok := parseFormTime(shown, loc)
 			require.True(t, ok, "%q read as %s, shown as %q, which does not read", text, got, shown)
@@ -86,7 +99,9 @@ func FuzzFormTime(f *testing.F) {
 		got, ok := parseFormTime(shown, loc)
 		require.True(t, ok, "the form shows %s as %q, which does not read", want, shown)
 		assert.Equal(t, shown, got.Format(formTime), "%q read as another wall time", shown)
-		if !ambiguous(want) {
+		if ambiguous(want) {
+			assert.False(t, got.After(want), "%q (twice in %s) read as the later %s, not the first occurrence", shown, loc, got)
+		} else {
 			assert.True(t, got.Equal(want), "the form shows %s as %q, read back as %s", want, shown, got)
 		}
 	})
