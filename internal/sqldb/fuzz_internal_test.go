@@ -36,7 +36,7 @@ func driverPassword(dsn string) string {
 // configuration is adjusted as the stores need (parseTime, UTC, found rows,
 // interpolation, a timeout, a database name), and written back as a DSN it
 // reads the same; a SQLite path is a plain file path. "{pw}" in raw becomes
-// secretMark+pw, so that the password is known.
+// secretMark+pw, so that the password is known (when it is planted once).
 func FuzzParseURL(f *testing.F) {
 	for _, s := range [][2]string{
 		{"sqlite:skychimp.db", ""},
@@ -72,12 +72,13 @@ func FuzzParseURL(f *testing.F) {
 			if inner := errors.Unwrap(err); inner == nil || !strings.Contains(inner.Error(), "\n") {
 				assert.NotContains(t, msg, "\n", "errors read on one line")
 			}
-			if scheme == string(MySQL) && strings.Contains(driverPassword(rest), secret) {
+			once := strings.Count(raw, secret) == 1 // else it may show elsewhere
+			if once && scheme == string(MySQL) && strings.Contains(driverPassword(rest), secret) {
 				assert.NotContains(t, msg, secret, "the error shows the password")
 			}
 			if scheme != string(MySQL) && scheme != string(SQLite) {
 				if at := strings.LastIndex(raw, "@"); at >= 0 {
-					if _, pass, ok := strings.Cut(raw[:at], ":"); ok && strings.Contains(pass, secret) {
+					if _, pass, ok := strings.Cut(raw[:at], ":"); ok && once && strings.Contains(pass, secret) {
 						assert.NotContains(t, msg, secret, "the error shows the password")
 					}
 				}

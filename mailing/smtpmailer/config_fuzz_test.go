@@ -47,7 +47,8 @@ const secretMark = "Pw7xQ"
 // as a URL it reads the same.
 //
 // The password property is checked by planting a password: "{pw}" in raw
-// (anywhere; the seeds put it in the user info) becomes secretMark+pw.
+// (anywhere; the seeds put it in the user info) becomes secretMark+pw, and
+// is checked when it is planted once.
 func FuzzParseURL(f *testing.F) {
 	for _, s := range [][2]string{
 		{"smtp://mail.example.com", ""},
@@ -80,7 +81,7 @@ func FuzzParseURL(f *testing.F) {
 		if err != nil {
 			assert.ErrorIs(t, err, smtpmailer.ErrBadConfig)
 			if u, perr := url.Parse(strings.TrimSpace(raw)); perr == nil && u.User != nil {
-				if p, ok := u.User.Password(); ok && strings.Contains(p, secret) {
+				if p, ok := u.User.Password(); ok && strings.Contains(p, secret) && strings.Count(raw, secret) == 1 {
 					assert.NotContains(t, err.Error(), secret, "the error shows the password")
 					assert.NotContains(t, err.Error(), url.UserPassword("", secret).String()[1:], "the error shows the password, escaped")
 				}

@@ -17,8 +17,8 @@ const secretMark = "Pw7xQ"
 // FuzzOpen reads any text as the --cache setting (Open does not connect).
 // Properties: it opens a cache and a release function, or fails with an
 // error wrapping ErrURL that never shows the password. "{pw}" in raw
-// becomes secretMark+pw, so that the password is known. Seeds are in
-// testdata/fuzz/FuzzOpen too.
+// becomes secretMark+pw, so that the password is known (when it is planted
+// once). Seeds are in testdata/fuzz/FuzzOpen too.
 func FuzzOpen(f *testing.F) {
 	for _, s := range [][2]string{
 		{"", ""},
@@ -47,7 +47,7 @@ func FuzzOpen(f *testing.F) {
 		}
 		assert.Nil(t, c)
 		assert.ErrorIs(t, err, cacheurl.ErrURL)
-		if inPassword(raw, secret) {
+		if strings.Count(raw, secret) == 1 && inPassword(raw, secret) {
 			msg := err.Error()
 			assert.NotContains(t, msg, secret, "the error shows the password")
 			assert.NotContains(t, msg, url.QueryEscape(secret), "the error shows the password, escaped")
