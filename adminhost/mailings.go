@@ -44,6 +44,21 @@ var TimeZones = []string{
 // formTime is how the form's date and time pickers write a time.
 const formTime = "2006-01-02 15:04:05"
 
+// parseFormTime reads a wall time in loc as the date and time pickers
+// write it (formTime), or as people type it: without seconds, with a "T",
+// or a date alone (midnight). At daylight saving changes it follows the
+// schedule's rule (mailing.AtWallTime): a wall time that happens twice is
+// its first instant, one that a gap skips moves forward by the gap.
+// (time.ParseInLocation picks either, by hemisphere.)
+func parseFormTime(s string, loc *time.Location) (time.Time, bool) {
+	for _, layout := range []string{formTime, "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return mailing.AtWallTime(t, loc).In(loc), true
+		}
+	}
+	return time.Time{}, false
+}
+
 var mailingFields = []string{"name", "message_id", "client_ids", "start", "end", "period", "time_zone"}
 
 func (h *Host) mailingsTable() *tableSpec {
@@ -261,10 +276,8 @@ func mailingFromForm(v gform.Values) (mailing.Mailing, error) {
 		if s == "" {
 			return time.Time{}
 		}
-		for _, layout := range []string{formTime, "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
-			if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-				return t
-			}
+		if t, ok := parseFormTime(s, loc); ok {
+			return t
 		}
 		bad = append(bad, mailing.FieldError{Field: field, Message: fmt.Sprintf("%q is not a date and time like 2025-01-31 09:00", s)})
 		return time.Time{}

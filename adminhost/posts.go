@@ -221,13 +221,8 @@ func (h *Host) draftFromForm(v gform.Values) (blog.Draft, error) {
 	d := blog.Draft{Title: v.Get("title"), Content: v.Get("content"), Published: v.Get("published") == "yes"}
 	var bad []blog.FieldError
 	if s := strings.TrimSpace(v.Get("published_at")); s != "" {
-		var ok bool
-		for _, layout := range []string{formTime, "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
-			if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
-				d.PublishedAt, ok = t, true
-				break
-			}
-		}
+		t, ok := parseFormTime(s, time.UTC)
+		d.PublishedAt = t
 		if !ok {
 			bad = append(bad, blog.FieldError{Field: "published_at", Message: fmt.Sprintf("%q is not a date and time like 2025-01-31 09:00", s)})
 		}

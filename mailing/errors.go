@@ -2,7 +2,9 @@ package mailing
 
 import (
 	"errors"
+	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Sentinel errors. Stores and the Service wrap them with %w; check them with errors.Is.
@@ -65,6 +67,20 @@ func (v *validator) add(field, msg string) { v.fields = append(v.fields, FieldEr
 func (v *validator) check(ok bool, field, msg string) {
 	if !ok {
 		v.add(field, msg)
+	}
+}
+
+// notUTF8 is the message for text that is not valid UTF-8, which the
+// stores' utf8mb4 columns refuse.
+const notUTF8 = "must be UTF-8 text"
+
+// text checks a free-text field: valid UTF-8 of at most max characters.
+func (v *validator) text(field, s string, max int) {
+	switch {
+	case !utf8.ValidString(s):
+		v.add(field, notUTF8)
+	case utf8.RuneCountInString(s) > max:
+		v.add(field, fmt.Sprintf("must be at most %d characters", max))
 	}
 }
 

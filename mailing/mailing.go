@@ -210,8 +210,8 @@ func (c *Client) Validate() error {
 	if msg := validateEmail(c.Email); msg != "" {
 		v.add("email", msg)
 	}
-	v.check(utf8.RuneCountInString(c.Name) <= MaxNameLen, "name", fmt.Sprintf("must be at most %d characters", MaxNameLen))
-	v.check(utf8.RuneCountInString(c.Comment) <= MaxCommentLen, "comment", fmt.Sprintf("must be at most %d characters", MaxCommentLen))
+	v.text("name", c.Name, MaxNameLen)
+	v.text("comment", c.Comment, MaxCommentLen)
 	return v.err()
 }
 
@@ -223,15 +223,20 @@ func (m *Message) Validate() error {
 	switch {
 	case m.Subject == "":
 		v.add("subject", "is required")
+	case !utf8.ValidString(m.Subject):
+		v.add("subject", notUTF8)
 	case utf8.RuneCountInString(m.Subject) > MaxSubjectLen:
 		v.add("subject", fmt.Sprintf("must be at most %d characters", MaxSubjectLen))
 	case strings.ContainsAny(m.Subject, "\r\n"):
 		v.add("subject", "must be a single line")
 	}
-	if strings.TrimSpace(m.Body) == "" {
+	switch {
+	case strings.TrimSpace(m.Body) == "":
 		v.add("body", "is required")
-	} else if len(m.Body) > MaxBodyLen {
+	case len(m.Body) > MaxBodyLen:
 		v.add("body", fmt.Sprintf("must be at most %d bytes", MaxBodyLen))
+	case !utf8.ValidString(m.Body):
+		v.add("body", notUTF8)
 	}
 	if len(v.fields) == 0 {
 		if _, err := ParseTemplate(*m); err != nil {
@@ -252,7 +257,7 @@ func (m *Message) Validate() error {
 func (m *Mailing) Validate() error {
 	var v validator
 	m.Name = strings.TrimSpace(m.Name)
-	v.check(utf8.RuneCountInString(m.Name) <= MaxNameLen, "name", fmt.Sprintf("must be at most %d characters", MaxNameLen))
+	v.text("name", m.Name, MaxNameLen)
 	v.check(m.MessageID > 0, "message_id", "is required")
 	m.ClientIDs = uniqueSorted(m.ClientIDs)
 	v.check(len(m.ClientIDs) > 0, "client_ids", "must name at least one client")
@@ -267,6 +272,10 @@ func (m *Mailing) Validate() error {
 		v.add("start", "is required")
 	case m.End.IsZero():
 		v.add("end", "is required")
+	case !storableYear(m.Start):
+		v.add("start", yearRange)
+	case !storableYear(m.End):
+		v.add("end", yearRange)
 	case !m.End.After(m.Start):
 		v.add("end", "must be after the start")
 	}
@@ -284,6 +293,15 @@ func (m *Mailing) Validate() error {
 		v.add("time_zone", fmt.Sprintf("%q is not a known time zone", m.TimeZone))
 	}
 	return v.err()
+}
+
+// yearRange is the message for a time the stores cannot keep: both write
+// "YYYY-MM-DD hh:mm:ss" in UTC, and MySQL's DATETIME holds years 1000 to 9999.
+const yearRange = "must be between the years 1000 and 9999"
+
+func storableYear(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 1000 && y <= 9999
 }
 
 func uniqueSorted(ids []int64) []int64 {

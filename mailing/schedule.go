@@ -186,6 +186,19 @@ func (z zoneSpan) contains(t time.Time) bool {
 	return (z.start.IsZero() || !t.Before(z.start)) && (z.end.IsZero() || t.Before(z.end))
 }
 
+// AtWallTime returns the instant at which loc's clocks show the date and
+// time of day of wall's fields (wall's own location is ignored), by the
+// schedule's rule at daylight saving changes: a wall time that happens twice
+// is its first instant, and one that a gap skips moves forward by the gap.
+// Hosts read times typed in a mailing's zone with it. A nil loc is UTC.
+func AtWallTime(wall time.Time, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	y, mo, d := wall.Date()
+	return wallToUTC(time.Date(y, mo, d, wall.Hour(), wall.Minute(), wall.Second(), wall.Nanosecond(), time.UTC), loc)
+}
+
 // wallToUTC returns the instant at which loc's clocks show wall (whose UTC
 // fields are the local fields). time.Date leaves the choice open at daylight
 // saving changes; this one is fixed: a repeated wall time is its first

@@ -580,3 +580,28 @@ func BenchmarkScheduleDue(b *testing.B) {
 		}
 	}
 }
+
+func TestAtWallTime(t *testing.T) {
+	wall := func(s string) time.Time { return at(t, s+"Z") } // the fields; the zone is ignored
+	for _, tc := range []struct {
+		name, zone, wall, want string
+	}{
+		{"UTC", "UTC", "2026-03-08T02:30:00", "2026-03-08T02:30:00Z"},
+		{"Plain", "Europe/Moscow", "2026-03-08T02:30:00", "2026-03-07T23:30:00Z"},
+		{"GapNewYorkForward", "America/New_York", "2026-03-08T02:30:00", "2026-03-08T07:30:00Z"}, // 03:30 EDT
+		{"GapBerlinForward", "Europe/Berlin", "2026-03-29T02:30:00", "2026-03-29T01:30:00Z"},     // 03:30 CEST
+		{"TwiceNewYorkFirst", "America/New_York", "2026-11-01T01:30:00", "2026-11-01T05:30:00Z"}, // EDT
+		{"TwiceBerlinFirst", "Europe/Berlin", "2026-10-25T02:30:00", "2026-10-25T00:30:00Z"},     // CEST
+		{"TwiceLordHoweFirst", "Australia/Lord_Howe", "2026-04-05T01:45:00", "2026-04-04T14:45:00Z"},
+		{"SkippedDayApia", "Pacific/Apia", "2011-12-30T09:00:00", "2011-12-30T19:00:00Z"}, // 2011-12-31 09:00 +14
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := mailing.AtWallTime(wall(tc.wall), zone(t, tc.zone))
+			assert.Equal(t, tc.want, got.UTC().Format(time.RFC3339))
+		})
+	}
+	t.Run("NilIsUTC", func(t *testing.T) {
+		w := time.Date(2026, 1, 2, 3, 4, 5, 0, zone(t, "Asia/Tokyo"))
+		assert.Equal(t, "2026-01-02T03:04:05Z", mailing.AtWallTime(w, nil).Format(time.RFC3339))
+	})
+}

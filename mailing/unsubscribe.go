@@ -31,7 +31,7 @@ func UnsubscribeToken(secret []byte, d Delivery) string {
 // ParseUnsubscribeToken checks a token's signature and returns the mailing
 // and client it names.
 func ParseUnsubscribeToken(secret []byte, token string) (mailingID, clientID int64, err error) {
-	b, err := base64.RawURLEncoding.DecodeString(token)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(token) // Strict: one text per token
 	if err != nil || len(b) != 32 {
 		return 0, 0, ErrBadToken
 	}

@@ -54,22 +54,37 @@ func SQLiteDSN(path string) string {
 // statement instead of three). Errors read well on one line and never show
 // the password.
 func OpenURL(ctx context.Context, s string) (*sql.DB, Dialect, error) {
+	d, path, cfg, err := parseURL(s)
+	if err != nil {
+		return nil, d, err
+	}
+	if d == SQLite {
+		db, err := openSQLite(ctx, path)
+		return db, SQLite, err
+	}
+	db, err := openMySQL(ctx, cfg)
+	return db, MySQL, err
+}
+
+// parseURL reads a database URL (see OpenURL) without opening anything:
+// its dialect, and the SQLite file's path or the MySQL configuration as
+// adjusted for the stores.
+func parseURL(s string) (d Dialect, path string, cfg *mysql.Config, err error) {
 	scheme, rest, _ := strings.Cut(s, ":")
 	switch {
 	case scheme == string(SQLite) && rest != "":
-		db, err := openSQLite(ctx, rest)
-		return db, SQLite, err
+		if strings.ContainsAny(rest, "?#") || rest == ":memory:" || strings.HasPrefix(rest, "file:") {
+			return SQLite, "", nil, fmt.Errorf("database %q: want sqlite:PATH with a plain file path", "sqlite:"+rest)
+		}
+		return SQLite, rest, nil, nil
 	case scheme == string(MySQL) && rest != "":
-		db, err := openMySQL(ctx, rest)
-		return db, MySQL, err
+		cfg, err := mysqlConfig(rest)
+		return MySQL, "", cfg, err
 	}
-	return nil, "", fmt.Errorf("database %q: want sqlite:PATH or mysql:DSN", redact(s))
+	return "", "", nil, fmt.Errorf("database %q: want sqlite:PATH or mysql:DSN", redact(s))
 }
 
 func openSQLite(ctx context.Context, path string) (*sql.DB, error) {
-	if strings.ContainsAny(path, "?#") || path == ":memory:" || strings.HasPrefix(path, "file:") {
-		return nil, fmt.Errorf("database \"sqlite:%s\": want sqlite:PATH with a plain file path", path)
-	}
 	db, err := sql.Open("sqlite", SQLiteDSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("cannot open SQLite database %q: %w", path, err)
@@ -93,13 +108,14 @@ func openSQLite(ctx context.Context, path string) (*sql.DB, error) {
 	return db, nil
 }
 
-func openMySQL(ctx context.Context, dsn string) (*sql.DB, error) {
+// mysqlConfig reads a go-sql-driver DSN and adjusts it (see OpenURL).
+func mysqlConfig(dsn string) (*mysql.Config, error) {
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("database \"mysql:%s\": %w", redactDSN(dsn), err)
+		return nil, fmt.Errorf("database %q: %w", "mysql:"+redactDSN(dsn), err)
 	}
 	if cfg.DBName == "" {
-		return nil, fmt.Errorf("database \"mysql:%s\": the DSN names no database (user:password@tcp(host:port)/DATABASE)", redactDSN(dsn))
+		return nil, fmt.Errorf("database %q: the DSN names no database (user:password@tcp(host:port)/DATABASE)", "mysql:"+redactDSN(dsn))
 	}
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
@@ -108,6 +124,10 @@ func openMySQL(ctx context.Context, dsn string) (*sql.DB, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 10 * time.Second
 	}
+	return cfg, nil
+}
+
+func openMySQL(ctx context.Context, cfg *mysql.Config) (*sql.DB, error) {
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("cannot use MySQL at %s: %w", cfg.Addr, err)

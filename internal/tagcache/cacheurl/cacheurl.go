@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	neturl "net/url"
 	"strings"
 	"time"
 
@@ -46,6 +47,11 @@ func Open(url string) (cache.CacheInterface[any], func() error, error) {
 	case strings.HasPrefix(url, "redis://") || strings.HasPrefix(url, "rediss://"):
 		opt, err := redis.ParseURL(url)
 		if err != nil {
+			// A *url.Error quotes the whole URL, password included: keep its reason.
+			var ue *neturl.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
 			return nil, nil, fmt.Errorf("%w %q: %s", ErrURL, redact(url), strings.TrimPrefix(err.Error(), "redis: "))
 		}
 		if opt.DialTimeout == 0 {
