@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -223,18 +224,32 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r mailing.ClaimRequest) ([]
 		if err != nil || len(sending) == 0 {
 			return err
 		}
-		// On SQLite both statements keep one text (the lists are JSON), so
+		// On SQLite the statements keep one text (the lists are JSON), so
 		// they run prepared (see Store.hot).
 		list, listArgs := s.d.name.IDList(sending)
-		ds, err := queryDeliveries(ctx, s.hot(tx), `
-			SELECT `+deliveryCols+` FROM mailing_deliveries`+s.d.claimIndex+`
+		claim := `
+			FROM mailing_deliveries` + s.d.claimIndex + `
 			WHERE state = 'pending' AND next_attempt_at <= ?
 				AND (lease_until IS NULL OR lease_until <= ? OR EXISTS (SELECT 1 FROM mailing_engines e
 					WHERE e.name = mailing_deliveries.lease_owner AND e.expires_at < ?))
-				AND mailing_id IN (`+list+`)
+				AND mailing_id IN (` + list + `)
 			ORDER BY next_attempt_at, id
-			LIMIT ?`+s.d.claimRows,
-			append(append([]any{now, now, now}, listArgs...), sqldb.Limit(r.Limit))...)
+			LIMIT ?`
+		claimArgs := append(append([]any{now, now, now}, listArgs...), sqldb.Limit(r.Limit))
+		if s.d.updateReturning {
+			// One statement: lease the rows the claim selects and return them.
+			ds, err := queryDeliveries(ctx, s.hot(tx), `
+				UPDATE mailing_deliveries SET lease_owner = ?, lease_until = ?
+				WHERE id IN (SELECT id`+claim+`)
+				RETURNING `+deliveryCols,
+				append([]any{r.Owner, sqldb.TimeArg(until)}, claimArgs...)...)
+			slices.SortFunc(ds, func(a, b mailing.Delivery) int {
+				return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
+			})
+			out = ds
+			return err
+		}
+		ds, err := queryDeliveries(ctx, s.hot(tx), `SELECT `+deliveryCols+claim+s.d.claimRows, claimArgs...)
 		if err != nil {
 			return err
 		}
