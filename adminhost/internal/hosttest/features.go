@@ -501,7 +501,7 @@ func ImportCSV(t *testing.T, e *Env) {
 		require.NoError(t, err)
 		assert.Empty(t, cs)
 
-		r = post("email\n" + e.Data[Alice].Clients[0].Email + "\n")
+		r = post("email,name\n" + e.Data[Alice].Clients[0].Email + ",Already\n")
 		assert.Equal(t, http.StatusUnprocessableEntity, r.Status)
 		errs = importErrRE.FindAllStringSubmatch(r.Body, -1)
 		require.Len(t, errs, 1)
@@ -511,7 +511,7 @@ func ImportCSV(t *testing.T, e *Env) {
 
 	t.Run("GoodFile", func(t *testing.T) {
 		before := count()
-		r := post("email;name\nann.x2@example.org;Ann\nben.x2@example.org;Ben\ncid.x2@example.org;\n")
+		r := post("email;name\nann.x2@example.org;Ann\nben.x2@example.org;Ben\ncid.x2@example.org;Cid\n")
 		require.Equal(t, http.StatusSeeOther, r.Status, clip(r.Body))
 		assert.Equal(t, "/admin/import/clients", r.Location)
 		assert.Equal(t, before+3, count())
@@ -532,7 +532,7 @@ func ImportCSV(t *testing.T, e *Env) {
 		assert.Equal(t, http.StatusUnprocessableEntity, r.Status)
 		assert.Contains(t, r.Body, "Choose a CSV file to import.")
 
-		r, err = alice.PostFileTyped("/admin/import/clients", url.Values{}, "file", "c.csv", "text/csv", []byte("email\nnotoken.x3@example.org\n"))
+		r, err = alice.PostFileTyped("/admin/import/clients", url.Values{}, "file", "c.csv", "text/csv", []byte("email,name\nnotoken.x3@example.org,No Token\n"))
 		require.NoError(t, err)
 		assert.Equal(t, http.StatusForbidden, r.Status, "a form token is needed")
 
@@ -548,7 +548,7 @@ func ImportCSV(t *testing.T, e *Env) {
 		evil := e.NewClient("evil")
 		evil.http.Jar = alice.http.Jar
 		evil.Origin = "http://evil.example"
-		r, err = evil.PostFileTyped("/admin/import/clients", url.Values{"__go_admin_t_": {token()}}, "file", "c.csv", "text/csv", []byte("email\nevil.x3@example.org\n"))
+		r, err = evil.PostFileTyped("/admin/import/clients", url.Values{"__go_admin_t_": {token()}}, "file", "c.csv", "text/csv", []byte("email,name\nevil.x3@example.org,Evil\n"))
 		require.NoError(t, err)
 		assert.Equal(t, http.StatusForbidden, r.Status, "cross-origin")
 		assert.Equal(t, before, count())
