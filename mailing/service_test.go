@@ -80,6 +80,15 @@ func TestServiceValidation(t *testing.T) {
 		_, err := f.svc.CreateClient(ctx, mailing.Client{Email: "not-an-email", Name: "Nobody"})
 		assert.Contains(t, fieldErr(t, err, "email"), "not a valid email address")
 	})
+	t.Run("EmptyName", func(t *testing.T) {
+		_, err := f.svc.CreateClient(ctx, mailing.Client{Email: "noname@example.com", Name: "   "})
+		assert.Equal(t, "is required", fieldErr(t, err, "name"))
+		cur, err := f.svc.GetClient(ctx, c.ID)
+		require.NoError(t, err)
+		cur.Name = ""
+		_, err = f.svc.UpdateClient(ctx, cur)
+		assert.Equal(t, "is required", fieldErr(t, err, "name"), "on edit too")
+	})
 	t.Run("DuplicateEmailIsCaseInsensitive", func(t *testing.T) {
 		_, err := f.svc.CreateClient(ctx, mailing.Client{Email: "C" + alice.Email, Name: "Again"})
 		assert.Contains(t, fieldErr(t, err, "email"), "already one of your clients")
