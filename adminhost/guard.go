@@ -42,7 +42,9 @@ import (
 //     404, before GoAdmin runs;
 //   - query parameters that GoAdmin's gin adapter would let override the
 //     route (__prefix, __goadmin_op_id) are refused, as are file uploads
-//     and the single-field /update endpoint.
+//     and the single-field /update endpoint;
+//   - paging and order (__page, __pageSize, __sort, __sort_type) must be
+//     what a list can take, else 400 (query.go).
 
 // Prefix is the path under which the admin panel is served.
 const Prefix = "/admin"
@@ -270,6 +272,19 @@ func (h *Host) guard(c *gin.Context) {
 	case kindPage:
 		if h.pages[rt.page] == nil {
 			h.answer(c, http.StatusNotFound, "")
+			return
+		}
+	}
+	// Paging and order that GoAdmin (or a page) would trust: 400.
+	switch {
+	case rt.kind == kindTable:
+		if msg := checkListQuery(q); msg != "" {
+			h.answer(c, http.StatusBadRequest, msg)
+			return
+		}
+	case rt.kind == kindPage && rt.page == pageReport:
+		if msg := checkInt(q, "page", "The page number", maxPage); msg != "" {
+			h.answer(c, http.StatusBadRequest, msg)
 			return
 		}
 	}

@@ -290,3 +290,17 @@ func TestSchema(t *testing.T) {
 		}
 	})
 }
+
+func TestCheckListQuery(t *testing.T) {
+	for q, ok := range map[string]bool{
+		"": true, "__page=1": true, "__page=1000000": true, "__pageSize=1": true, "__pageSize=100": true,
+		"__sort=id&__sort_type=asc": true, "__sort_type=desc": true, "other=x": true,
+		"__page=0": false, "__page=1000001": false, "__page=+1": false, "__page=01": false, "__page= 1": false,
+		"__pageSize=0": false, "__pageSize=abc": false, "__pageSize=101": false, "__pageSize=": false,
+		"__pageSize=10&__pageSize=10": false, "__sort=name": false, "__sort=": false, "__sort_type=ASC": false,
+	} {
+		v, err := url.ParseQuery(q)
+		require.NoError(t, err)
+		assert.Equal(t, ok, checkListQuery(v) == "", "%q: %s", q, checkListQuery(v))
+	}
+}

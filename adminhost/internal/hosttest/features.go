@@ -198,8 +198,8 @@ func Blog(t *testing.T, e *Env) {
 		require.NoError(t, err)
 		assert.False(t, got.Published)
 
-		code, msg = opJSON(t, must(cm.PostForm("/admin/operation/post-publish", url.Values{"id": {"999999"}})))
-		assert.NotZero(t, code)
+		code, msg = statusJSON(t, must(cm.PostForm("/admin/operation/post-publish", url.Values{"id": {"999999"}})), http.StatusNotFound)
+		assert.Equal(t, http.StatusNotFound, code)
 		assert.Equal(t, "Not found.", msg)
 	})
 
@@ -342,9 +342,12 @@ func Reports(t *testing.T, e *Env) {
 		assert.Equal(t, 5, strings.Count(r.Body, `<tr class="client">`))
 		assert.Contains(t, r.Body, "dora"+strconv.FormatInt(n, 10)+".c54@example.org")
 		assert.Contains(t, r.Body, `href="`+report+`?page=1#clients"`)
-		r, err = dc.Get(report + "?page=x")
-		require.NoError(t, err)
-		assert.Equal(t, 50, strings.Count(r.Body, `<tr class="client">`), "a bad page is the first")
+		for _, p := range []string{"x", "0", "-1", "1e3", "2&page=3"} {
+			r, err = dc.Get(report + "?page=" + p)
+			require.NoError(t, err)
+			assert.Equal(t, http.StatusBadRequest, r.Status, "page=%s", p)
+			assert.Contains(t, r.Body, "The page number", "page=%s", p)
+		}
 	})
 
 	t.Run("OthersReports", func(t *testing.T) {
