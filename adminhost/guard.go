@@ -30,6 +30,9 @@ import (
 // user may see every object the request names:
 //
 //   - an allow-list of routes; everything else under the prefix is 404;
+//   - a POST that carries no sign of coming from this site's pages (none
+//     of Sec-Fetch-Site, Origin, a same-host Referer) is 403 (origin.go);
+//     logging out is such a POST (logout.go);
 //   - the session is looked up here and its user re-read from accounts
 //     (SessionUser) on every request, so a blocked user is logged out at
 //     once on every instance; the user travels in the request's context
@@ -54,7 +57,7 @@ type kind int
 
 const (
 	kindPublic    kind = iota + 1 // login page, sign-in, assets
-	kindLogout                    // GoAdmin ends the session
+	kindLogout                    // the host ends the session (POST; a GET shows the form)
 	kindDashboard                 // our dashboard page
 	kindTable                     // a GoAdmin table route
 	kindOperation                 // a custom action (action.Ajax)
@@ -88,7 +91,7 @@ func classify(method, rest string) (route, bool) {
 			return route{kind: kindDashboard}, true
 		case rest == "/login":
 			return route{kind: kindPublic}, true
-		case rest == "/logout":
+		case rest == logoutPath:
 			return route{kind: kindLogout}, true
 		case strings.HasPrefix(rest, "/assets/") && !strings.Contains(rest, ".."):
 			return route{kind: kindPublic}, true
@@ -105,8 +108,11 @@ func classify(method, rest string) (route, bool) {
 			return route{kind: kindPage, page: pageImport}, true
 		}
 	case http.MethodPost:
-		if rest == "/signin" {
+		switch rest {
+		case "/signin":
 			return route{kind: kindPublic}, true
+		case logoutPath:
+			return route{kind: kindLogout}, true
 		}
 		if m := reTablePOST.FindStringSubmatch(rest); m != nil {
 			o := map[string]op{"edit": opEdit, "new": opNew, "delete": opDelete, "export": opExport}[m[1]]
@@ -244,7 +250,19 @@ func (h *Host) guard(c *gin.Context) {
 			}
 		}
 	}
-	if rt.kind == kindPublic || rt.kind == kindLogout {
+	if r.Method == http.MethodPost && !sameOrigin(r) {
+		h.answer(c, http.StatusForbidden, crossOriginRefusal)
+		return
+	}
+	if rt.kind == kindLogout {
+		if r.Method == http.MethodPost {
+			h.logout(c)
+		} else {
+			h.logoutForm(c)
+		}
+		return
+	}
+	if rt.kind == kindPublic {
 		if r.Method == http.MethodPost && r.URL.Path == Prefix+"/signin" && !h.limitSignIn(c) {
 			return
 		}

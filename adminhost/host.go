@@ -262,6 +262,9 @@ func (h *Host) startGoAdmin(driver, dsn string) (err error) {
 		}
 	}()
 	gin.SetMode(gin.ReleaseMode)
+	if err := customizeTheme(); err != nil {
+		return err
+	}
 	// GoAdmin's AddDisplayFilterXssFilter does not take effect (it drops
 	// the chain it builds): escape every displayed value ourselves.
 	types.AddGlobalDisplayProcessFn(func(v types.FieldModel) interface{} { return html.EscapeString(v.Value) })

@@ -3,11 +3,15 @@ package hosttest
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/skychimp/skychimp/mailing"
 )
 
 // unknownID is an id no object has.
@@ -114,4 +118,194 @@ func UnknownIDs(t *testing.T, e *Env) {
 	r, err = alice.PostForm("/admin/report/"+unknownID+"/resend", url.Values{})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, r.Status, "resend")
+}
+
+// sessionID returns the client's admin session id ("" when it has none).
+func (c *Client) sessionID() string {
+	u, _ := url.Parse(c.env.Server.URL)
+	for _, ck := range c.http.Jar.Cookies(u) {
+		if ck.Name == "go_admin_session" {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+// sessionExists reports whether the session sid is stored.
+func (e *Env) sessionExists(t *testing.T, sid string) bool {
+	t.Helper()
+	var n int
+	require.NoError(t, e.DB.QueryRow("SELECT COUNT(*) FROM goadmin_session WHERE sid = ?", sid).Scan(&n))
+	return n > 0
+}
+
+// post sends a urlencoded POST with exactly the extra headers given (and
+// none of the client's defaults).
+func (c *Client) post(t *testing.T, path string, vals url.Values, headers map[string]string) *Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, c.env.Server.URL+path, strings.NewReader(vals.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	bare := c.Bare
+	c.Bare = true
+	defer func() { c.Bare = bare }()
+	r, err := c.do(req)
+	require.NoError(t, err)
+	return r
+}
+
+var logoutFormRE = regexp.MustCompile(`<form method="post" action="/admin/logout"[^>]*>\s*<button type="submit"[^>]*>\s*<i class="fa fa-sign-out"></i> Log out\s*</button>\s*</form>`)
+
+// Logout: logging out is a POST from a button on every panel page; a GET
+// logs nobody out, and neither does a POST from another site or one that
+// does not say where it comes from.
+func Logout(t *testing.T, e *Env) {
+	t.Run("ButtonForEveryRole", func(t *testing.T) {
+		for _, who := range []string{Alice, Manager, Content, Super} {
+			c, err := e.Login(who)
+			require.NoError(t, err)
+			r, err := c.Get("/admin")
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, r.Status)
+			assert.Regexp(t, logoutFormRE, r.Body, "%s's panel has a logout button", who)
+			assert.Contains(t, r.Body, `<p class="navbar-text skychimp-user">`+e.Users[who].FullName+`</p>`, who)
+			assert.NotContains(t, r.Body, `href="/admin/logout"`, "no GET link")
+			assert.NotContains(t, r.Body, "normal_manager", "no link to GoAdmin's closed user settings")
+		}
+	})
+
+	t.Run("GETLogsNobodyOut", func(t *testing.T) {
+		c, err := e.Login(Alice)
+		require.NoError(t, err)
+		sid := c.sessionID()
+		r, err := c.Get("/admin/logout")
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusMethodNotAllowed, r.Status)
+		assert.Equal(t, http.MethodPost, r.Header.Get("Allow"))
+		assert.Contains(t, r.Body, `<form method="post" action="/admin/logout"><button type="submit">Log out</button></form>`)
+		assert.True(t, e.sessionExists(t, sid))
+		r, err = c.Get("/admin")
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusOK, r.Status, "still logged in")
+	})
+
+	t.Run("ForeignOrSilentPOSTRefused", func(t *testing.T) {
+		c, err := e.Login(Alice)
+		require.NoError(t, err)
+		sid := c.sessionID()
+		for name, h := range map[string]map[string]string{
+			"NoHeaders":        {},
+			"OtherOrigin":      {"Origin": "http://evil.example"},
+			"CrossSite":        {"Sec-Fetch-Site": "cross-site"},
+			"OtherHostReferer": {"Referer": "http://evil.example/page"},
+		} {
+			r := c.post(t, "/admin/logout", url.Values{}, h)
+			assert.Equal(t, http.StatusForbidden, r.Status, name)
+			assert.True(t, e.sessionExists(t, sid), name)
+		}
+		r, err := c.Get("/admin")
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusOK, r.Status, "still logged in")
+	})
+
+	t.Run("OK", func(t *testing.T) {
+		c, err := e.Login(Alice)
+		require.NoError(t, err)
+		sid := c.sessionID()
+		r, err := c.PostForm("/admin/logout", url.Values{})
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusSeeOther, r.Status)
+		assert.Equal(t, "/admin/login", r.Location)
+		assert.False(t, e.sessionExists(t, sid), "the session is gone")
+		assert.Empty(t, c.sessionID(), "the cookie is dropped")
+		r, err = c.Get("/admin")
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusFound, r.Status)
+		assert.Equal(t, "/admin/login", r.Location)
+	})
+
+	t.Run("OKJSONAndWithoutSession", func(t *testing.T) {
+		c, err := e.Login(Bob)
+		require.NoError(t, err)
+		sid := c.sessionID()
+		r := c.post(t, "/admin/logout", url.Values{}, map[string]string{"Sec-Fetch-Site": "same-origin", "Accept": "application/json"})
+		code, _ := statusJSON(t, r, http.StatusOK)
+		assert.Zero(t, code)
+		assert.False(t, e.sessionExists(t, sid))
+		r, err = c.PostForm("/admin/logout", url.Values{})
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusSeeOther, r.Status, "logging out twice is harmless")
+	})
+}
+
+// SilentPOSTs: a state-changing request under /admin that carries none of
+// Origin, Referer and Sec-Fetch-Site is refused (403, nothing changes),
+// whatever route it is for; one that carries a same-site sign passes.
+func SilentPOSTs(t *testing.T, e *Env) {
+	ctx := t.Context()
+	alice, err := e.Login(Alice)
+	require.NoError(t, err)
+	super, err := e.Login(Super)
+	require.NoError(t, err)
+	own := e.Data[Alice].Clients[1]
+	ownID := strconv.FormatInt(own.ID, 10)
+	running := strconv.FormatInt(e.Data[Alice].Running.ID, 10)
+
+	silent := *alice
+	silent.Bare = true
+	for _, p := range []struct {
+		path string
+		vals url.Values
+	}{
+		{"/admin/delete/clients", url.Values{"id": {ownID}}},
+		{"/admin/export/clients", url.Values{"id": {ownID}}},
+		{"/admin/operation/mailing-send", url.Values{"id": {running}}},
+		{"/admin/report/" + running + "/resend", url.Values{}},
+		{"/admin/signin", url.Values{"username": {e.Users[Alice].Email}, "password": {Password}}},
+		{"/admin/logout", url.Values{}},
+	} {
+		r, err := silent.PostForm(p.path, p.vals)
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusForbidden, r.Status, p.path)
+		assert.Contains(t, r.Body, "did not come from a page of this site", p.path)
+	}
+	tok, err := alice.Token("clients")
+	require.NoError(t, err)
+	r, err := silent.PostMultipart("/admin/new/clients", url.Values{"email": {"silent.x9@example.net"}, "name": {"Silent"}, "__go_admin_t_": {tok}})
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusForbidden, r.Status, "a form")
+	silentSuper := *super
+	silentSuper.Bare = true
+	r, err = silentSuper.PostForm("/admin/operation/user-block", url.Values{"id": {strconv.FormatInt(e.Users[Carol].ID, 10)}})
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusForbidden, r.Status, "an action")
+
+	_, err = e.Store.GetClient(ctx, own.ID)
+	assert.NoError(t, err, "nothing was deleted")
+	cs, _, err := e.Store.ListClients(ctx, mailing.ClientFilter{Search: "silent.x9@example.net"})
+	require.NoError(t, err)
+	assert.Empty(t, cs, "nothing was created")
+	carol, err := e.Accounts.Store().GetUser(ctx, e.Users[Carol].ID)
+	require.NoError(t, err)
+	assert.False(t, carol.Blocked, "nobody was blocked")
+
+	// What a browser sends passes: any one of the three signs, from here.
+	self := e.Server.URL
+	for name, h := range map[string]map[string]string{
+		"Origin":        {"Origin": self},
+		"SecFetchSite":  {"Sec-Fetch-Site": "same-origin"},
+		"RefererOnly":   {"Referer": self + "/admin/info/clients"},
+		"ExportTheList": {"Origin": self, "Referer": self + "/admin/info/clients"},
+	} {
+		r := alice.post(t, "/admin/export/clients", url.Values{"id": {ownID}}, h)
+		assert.Equal(t, http.StatusOK, r.Status, name)
+	}
+	r = alice.post(t, "/admin/export/clients", url.Values{"id": {ownID}}, map[string]string{"Referer": "https://evil.example/admin/info/clients"})
+	assert.Equal(t, http.StatusForbidden, r.Status, "a Referer of another host")
+	r, err = silent.Get("/admin/info/clients")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, r.Status, "reading needs no sign")
 }

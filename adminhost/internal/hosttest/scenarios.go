@@ -37,6 +37,8 @@ func RunScenarios(t *testing.T, e *Env) {
 	t.Run("SignInLimit", func(t *testing.T) { SignInLimit(t, e) })
 	t.Run("BadListQueries", func(t *testing.T) { BadListQueries(t, e) })
 	t.Run("UnknownIDs", func(t *testing.T) { UnknownIDs(t, e) })
+	t.Run("Logout", func(t *testing.T) { Logout(t, e) })
+	t.Run("SilentPOSTs", func(t *testing.T) { SilentPOSTs(t, e) })
 }
 
 var csrfFieldRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
