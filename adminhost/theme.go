@@ -7,12 +7,19 @@ import (
 )
 
 // The adminlte theme's templates are a process-global map that GoAdmin
-// parses on every page; the host replaces one of them at start-up:
+// parses on every page; the host replaces two of them at start-up:
 //
+//   - "footer": GoAdmin's names GoAdmin, its version and the theme (a map
+//     of what to attack); ours shows the panel's title only;
 //   - "admin_panel" (the header's right side): GoAdmin's logs out with a
 //     GET link inside a user menu it hides from most roles, next to a
 //     "settings" link to a route the guard closes; ours shows the user's
 //     name and a "Log out" button that POSTs (logout.go).
+
+// footerTemplate replaces GoAdmin's footer.
+const footerTemplate = `{{define "footer"}}
+    <footer class="main-footer">{{.FooterInfo}}</footer>
+{{end}}`
 
 // adminPanelTemplate replaces the header's right side: GoAdmin's own
 // buttons (pin the menu, full screen, refresh), the user's name and the
@@ -57,11 +64,12 @@ const adminPanelTemplate = `{{define "admin_panel"}}
 // the theme no longer has what it replaces (another version of it).
 func customizeTheme() error {
 	tl := adminlte.TemplateList
-	for _, name := range []string{"admin_panel"} {
+	for _, name := range []string{"footer", "admin_panel"} {
 		if _, ok := tl[name]; !ok {
 			return errors.New("adminhost: the adminlte theme has no template " + name)
 		}
 	}
+	tl["footer"] = footerTemplate
 	tl["admin_panel"] = adminPanelTemplate
 	return nil
 }

@@ -1,6 +1,8 @@
 package hosttest
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -308,4 +310,73 @@ func SilentPOSTs(t *testing.T, e *Env) {
 	r, err = silent.Get("/admin/info/clients")
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, r.Status, "reading needs no sign")
+}
+
+var (
+	scriptBlockRE = regexp.MustCompile(`(?s)<script>(.*?)</script>`)
+	styleBlockRE  = regexp.MustCompile(`(?s)<style>(.*?)</style>`)
+)
+
+func cspHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}
+
+// ContentSecurityPolicy: the login page allows its own script and style
+// only, by hash; every other page of the panel has the panel's policy;
+// and no page names GoAdmin or its version.
+func ContentSecurityPolicy(t *testing.T, e *Env) {
+	t.Run("LoginPage", func(t *testing.T) {
+		r, err := e.NewClient("anonymous").Get("/admin/login")
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, r.Status)
+		csp := r.Header.Get("Content-Security-Policy")
+		scripts := scriptBlockRE.FindAllStringSubmatch(r.Body, -1)
+		styles := styleBlockRE.FindAllStringSubmatch(r.Body, -1)
+		require.Len(t, scripts, 1)
+		require.Len(t, styles, 1)
+		assert.Equal(t, "default-src 'none'; script-src "+cspHash(scripts[0][1])+"; style-src "+cspHash(styles[0][1])+
+			"; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'", csp)
+		assert.NotRegexp(t, `<script[^>]+src=|<link[^>]+stylesheet| style="| on[a-z]+="`, r.Body,
+			"nothing the policy would block: no other script or style, no inline style or handler attribute")
+	})
+
+	t.Run("PanelPages", func(t *testing.T) {
+		alice, err := e.Login(Alice)
+		require.NoError(t, err)
+		id := strconv.FormatInt(e.Data[Alice].Clients[0].ID, 10)
+		for _, p := range []string{"/admin", "/admin/info/clients", "/admin/info/clients/detail?__goadmin_detail_pk=" + id,
+			"/admin/info/clients/edit?__goadmin_edit_pk=" + id, "/admin/info/mailings/new",
+			"/admin/report/" + strconv.FormatInt(e.Data[Alice].Running.ID, 10), "/admin/import/clients",
+			"/admin/info/nope", "/admin/logout"} {
+			r, err := alice.Get(p)
+			require.NoError(t, err)
+			csp := r.Header.Get("Content-Security-Policy")
+			assert.Equal(t, "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "+
+				"font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'", csp, p)
+			assert.NotRegexp(t, `(?i)<(script|link|img|iframe)[^>]+(src|href)=["']?(https?:)?//`, r.Body, "%s loads nothing from elsewhere", p)
+		}
+	})
+
+	t.Run("NoVersionFooter", func(t *testing.T) {
+		for _, who := range []string{Alice, Manager, Content, Super} {
+			c, err := e.Login(who)
+			require.NoError(t, err)
+			for _, p := range []string{"/admin", "/admin/info/users", "/admin/info/posts", "/admin/info/clients"} {
+				r, err := c.Get(p)
+				require.NoError(t, err)
+				if r.Status != http.StatusOK {
+					continue
+				}
+				assert.Contains(t, r.Body, `<footer class="main-footer">SkyChimp Test</footer>`, "%s %s", who, p)
+				for _, s := range []string{"v1.2.26", "<b>Version</b>", "Powered by", "GoAdmin", "adminlte&nbsp;"} {
+					assert.NotContains(t, r.Body, s, "%s %s", who, p)
+				}
+			}
+		}
+		r, err := e.NewClient("anonymous").Get("/admin/login")
+		require.NoError(t, err)
+		assert.NotContains(t, r.Body, "v1.2.26")
+		assert.NotContains(t, r.Body, "GoAdmin")
+	})
 }

@@ -39,6 +39,7 @@ func RunScenarios(t *testing.T, e *Env) {
 	t.Run("UnknownIDs", func(t *testing.T) { UnknownIDs(t, e) })
 	t.Run("Logout", func(t *testing.T) { Logout(t, e) })
 	t.Run("SilentPOSTs", func(t *testing.T) { SilentPOSTs(t, e) })
+	t.Run("ContentSecurityPolicy", func(t *testing.T) { ContentSecurityPolicy(t, e) })
 }
 
 var csrfFieldRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
