@@ -3,16 +3,19 @@ package hosttest
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skychimp/skychimp/accounts"
 	"github.com/skychimp/skychimp/mailing"
 )
 
@@ -379,4 +382,177 @@ func ContentSecurityPolicy(t *testing.T, e *Env) {
 		assert.NotContains(t, r.Body, "v1.2.26")
 		assert.NotContains(t, r.Body, "GoAdmin")
 	})
+}
+
+// MailingRules: the panel's forms show the mailing service's rules as
+// field errors: an end already past, on a new mailing and when an edit
+// changes the end (an ended mailing may still be edited with its end
+// left as it was), and a client without a name.
+func MailingRules(t *testing.T, e *Env) {
+	ctx := t.Context()
+	alice, err := e.Login(Alice)
+	require.NoError(t, err)
+	a := e.Data[Alice]
+	owner := e.Users[Alice].ID
+	now := time.Now().UTC()
+	form := func(name string, start, end time.Time) url.Values {
+		return url.Values{"name": {name}, "message_id": {strconv.FormatInt(a.Message.ID, 10)},
+			"client_ids[]": {strconv.FormatInt(a.Clients[0].ID, 10)},
+			"start":        {start.Format("2006-01-02 15:04:05")}, "end": {end.Format("2006-01-02 15:04:05")},
+			"period": {"daily"}, "time_zone": {"UTC"}, "__go_admin_previous_": {"/admin/info/mailings"}}
+	}
+	saved := func(name string) (mailing.Mailing, bool) {
+		ms, _, err := e.Store.ListMailings(ctx, mailing.MailingFilter{OwnerID: owner})
+		require.NoError(t, err)
+		for _, m := range ms {
+			if m.Name == name {
+				return m, true
+			}
+		}
+		return mailing.Mailing{}, false
+	}
+	post := func(path string, v url.Values) *Response {
+		tok, err := alice.Token("mailings")
+		require.NoError(t, err)
+		v.Set("__go_admin_t_", tok)
+		r, err := alice.PostMultipart(path, v)
+		require.NoError(t, err)
+		return r
+	}
+
+	t.Run("NewWithPastEndErrInvalid", func(t *testing.T) {
+		r := post("/admin/new/mailings", form("Too late Q1", now.AddDate(0, 0, -10), now.AddDate(0, 0, -3)))
+		assert.Contains(t, r.Body, "End is already past: a mailing must end in the future, or it would never send.")
+		assert.Contains(t, r.Body, "Too late Q1", "the input is shown again")
+		_, ok := saved("Too late Q1")
+		assert.False(t, ok, "nothing saved")
+		r = post("/admin/new/mailings", form("Backwards Q2", now.AddDate(0, 0, 3), now.AddDate(0, 0, 2)))
+		assert.Contains(t, r.Body, "End must be after the start.")
+		_, ok = saved("Backwards Q2")
+		assert.False(t, ok)
+	})
+
+	t.Run("EditEndToThePastErrInvalid", func(t *testing.T) {
+		m := a.Future
+		r := post("/admin/edit/mailings", withID(form("Moved back Q3", m.Start.AddDate(0, 0, -60), now.Add(-time.Hour)), m.ID))
+		assert.Contains(t, r.Body, "End is already past")
+		got, err := e.Store.GetMailing(ctx, m.ID)
+		require.NoError(t, err)
+		assert.Equal(t, m.End, got.End, "nothing saved")
+		assert.NotEqual(t, "Moved back Q3", got.Name)
+	})
+
+	t.Run("EditEndedMailingKeepingItsEnd", func(t *testing.T) {
+		ended := mailing.Mailing{OwnerID: owner, Name: "Ended Q4", MessageID: a.Message.ID, ClientIDs: []int64{a.Clients[0].ID},
+			Start: now.AddDate(0, 0, -20).Truncate(time.Second), End: now.AddDate(0, 0, -10).Truncate(time.Second),
+			Period: mailing.Daily, Enabled: true}
+		require.NoError(t, e.Store.CreateMailing(ctx, &ended), "stored as the engine would have left it")
+		defer func() { _ = e.Store.DeleteMailing(ctx, ended.ID) }()
+		r := post("/admin/edit/mailings", withID(form("Ended Q4, renamed", ended.Start, ended.End), ended.ID))
+		assert.Equal(t, http.StatusOK, r.Status)
+		assert.NotContains(t, r.Body, "already past")
+		got, err := e.Store.GetMailing(ctx, ended.ID)
+		require.NoError(t, err)
+		assert.Equal(t, "Ended Q4, renamed", got.Name, "renamed: the end stayed")
+		assert.True(t, got.NextRun.IsZero(), "and it still sends nothing")
+
+		r = post("/admin/edit/mailings", withID(form("Ended Q4, moved", ended.Start, ended.End.Add(time.Hour)), ended.ID))
+		assert.Contains(t, r.Body, "End is already past", "a changed end must lie ahead")
+		got, err = e.Store.GetMailing(ctx, ended.ID)
+		require.NoError(t, err)
+		assert.Equal(t, ended.End, got.End)
+	})
+
+	t.Run("ClientWithoutNameErrInvalid", func(t *testing.T) {
+		tok, err := alice.Token("clients")
+		require.NoError(t, err)
+		r, err := alice.PostMultipart("/admin/new/clients", url.Values{"email": {"nameless.q5@example.net"}, "name": {"  "},
+			"__go_admin_t_": {tok}, "__go_admin_previous_": {"/admin/info/clients"}})
+		require.NoError(t, err)
+		assert.Contains(t, r.Body, "Name is required.")
+		cs, _, err := e.Store.ListClients(ctx, mailing.ClientFilter{Search: "nameless.q5@example.net"})
+		require.NoError(t, err)
+		assert.Empty(t, cs)
+
+		c := a.Clients[1]
+		tok, err = alice.Token("clients")
+		require.NoError(t, err)
+		r, err = alice.PostMultipart("/admin/edit/clients", url.Values{"id": {strconv.FormatInt(c.ID, 10)}, "email": {c.Email}, "name": {""},
+			"__go_admin_t_": {tok}, "__go_admin_previous_": {"/admin/info/clients"}})
+		require.NoError(t, err)
+		assert.Contains(t, r.Body, "Name is required.")
+		got, err := e.Store.GetClient(ctx, c.ID)
+		require.NoError(t, err)
+		assert.Equal(t, c.Name, got.Name, "the name stays")
+	})
+}
+
+func withID(v url.Values, id int64) url.Values {
+	v.Set("id", strconv.FormatInt(id, 10))
+	return v
+}
+
+var csrfValueRE = regexp.MustCompile(`name="csrf_token" value="[^"]+"`)
+
+// EmailLimits: asking the public pages or the login form again and again
+// for mail to one address sends it at most once per interval and kind,
+// and every answer is the same page as when mail goes out.
+func EmailLimits(t *testing.T, e *Env) {
+	c := e.NewClient("bomber")
+	victim := fmt.Sprintf("victim%d@example.com", caseSeq.Add(1))
+	form := func(path string, v url.Values) (int, string) {
+		t.Helper()
+		v.Set("csrf_token", pageToken(t, c, path))
+		r, err := c.PostForm(path, v)
+		require.NoError(t, err)
+		return r.Status, csrfValueRE.ReplaceAllString(r.Body, "")
+	}
+	register := url.Values{"email": {victim}, "full_name": {"Vic Tim"}, "password": {Password}}
+	status, first := form("/register", register)
+	require.Equal(t, http.StatusOK, status, first)
+	for range 3 {
+		again, body := form("/register", register)
+		assert.Equal(t, status, again)
+		assert.Equal(t, first, body, "registering again answers the same page")
+	}
+	for range 3 {
+		r, err := c.Login(victim, Password)
+		require.NoError(t, err)
+		_, msg := loginJSON(t, r)
+		assert.Contains(t, msg, "Confirm your email address first", "the same answer each time")
+	}
+	var resent string
+	for i := range 3 {
+		st, body := form("/verify/resend", url.Values{"email": {victim}})
+		assert.Equal(t, http.StatusOK, st)
+		if i > 0 {
+			assert.Equal(t, resent, body, "asking again answers the same page")
+		}
+		resent = body
+	}
+	assert.Equal(t, 1, e.Notifier.Count(accounts.NoticeVerify, victim), "one confirmation mail for 3 registrations, 3 logins and 3 resends")
+	for range 3 {
+		st, _ := form("/forgot", url.Values{"email": {victim}})
+		assert.Equal(t, http.StatusOK, st)
+	}
+	assert.Equal(t, 1, e.Notifier.Count(accounts.NoticeReset, victim), "one reset mail for 3 requests")
+	assert.Contains(t, resent, "at most one such email every 10 minutes", "the page says so")
+
+	// A confirmed address: "someone tried to register" is limited too.
+	owner := e.Users[Carol].Email
+	before := e.Notifier.Count(accounts.NoticeAlreadyRegistered, owner)
+	for range 3 {
+		form("/register", url.Values{"email": {owner}, "full_name": {"Not Carol"}, "password": {Password}})
+	}
+	after := e.Notifier.Count(accounts.NoticeAlreadyRegistered, owner)
+	assert.LessOrEqual(t, after-before, 1)
+
+	// After the interval one more of each goes out.
+	e.AccountsClock.Advance(accounts.DefaultEmailInterval + time.Second)
+	form("/verify/resend", url.Values{"email": {victim}})
+	form("/forgot", url.Values{"email": {victim}})
+	form("/register", url.Values{"email": {owner}, "full_name": {"Not Carol"}, "password": {Password}})
+	assert.Equal(t, 2, e.Notifier.Count(accounts.NoticeVerify, victim))
+	assert.Equal(t, 2, e.Notifier.Count(accounts.NoticeReset, victim))
+	assert.Equal(t, after+1, e.Notifier.Count(accounts.NoticeAlreadyRegistered, owner))
 }

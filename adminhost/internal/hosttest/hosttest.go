@@ -96,6 +96,10 @@ type Env struct {
 	Post     blog.Post           // a draft of the content manager's
 	Logs     *LogBuffer
 
+	// AccountsClock is the accounts Service's clock: the wall clock's time
+	// at Open, moved only by tests (to pass the email limits).
+	AccountsClock *accountstest.FakeClock
+
 	closers []func()
 }
 
@@ -183,7 +187,9 @@ func Open(ctx context.Context, d sqldb.Dialect) (env *Env, err error) {
 
 	log := slog.New(slog.NewTextHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.Notifier = &accountstest.FakeNotifier{}
+	e.AccountsClock = accountstest.NewFakeClock(time.Now())
 	opts := append([]accounts.Option{accounts.WithPasswordHasher(accountstest.FastHasher()), accounts.WithLogger(log),
+		accounts.WithClock(e.AccountsClock),
 		accounts.WithBaseURL("http://127.0.0.1")}, adminhost.AccountOptions(db, d, log)...)
 	e.Accounts = accounts.NewService(accStore, e.Notifier, opts...)
 	e.Mailings = mailing.NewService(e.Store, nil)

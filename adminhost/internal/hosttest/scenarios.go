@@ -40,6 +40,8 @@ func RunScenarios(t *testing.T, e *Env) {
 	t.Run("Logout", func(t *testing.T) { Logout(t, e) })
 	t.Run("SilentPOSTs", func(t *testing.T) { SilentPOSTs(t, e) })
 	t.Run("ContentSecurityPolicy", func(t *testing.T) { ContentSecurityPolicy(t, e) })
+	t.Run("MailingRules", func(t *testing.T) { MailingRules(t, e) })
+	t.Run("EmailLimits", func(t *testing.T) { EmailLimits(t, e) })
 }
 
 var csrfFieldRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
