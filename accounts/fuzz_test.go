@@ -29,7 +29,7 @@ func fuzzService() (*accounts.Service, *accountstest.FakeNotifier) {
 		accounts.WithPasswordHasher(accountstest.FastHasher()),
 		accounts.WithClock(accountstest.NewFakeClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))),
 		accounts.WithBaseURL("https://skychimp.example"),
-		accounts.WithEmailLimit(0, 0),
+		accounts.WithEmailLimits(0, 0),
 		accounts.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	return s, n
 }

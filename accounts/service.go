@@ -16,13 +16,15 @@ const (
 	DefaultVerifyTTL = 48 * time.Hour
 	// DefaultResetTTL is how long a password reset link works.
 	DefaultResetTTL = time.Hour
-	// DefaultEmailLimit is how many links of one kind (confirmation or
-	// reset) one account is sent per DefaultEmailWindow at most; requests
-	// beyond it succeed for the caller but send nothing, so that nobody can
-	// flood a mailbox through the public forms.
-	DefaultEmailLimit = 5
-	// DefaultEmailWindow is the window of DefaultEmailLimit.
-	DefaultEmailWindow = time.Hour
+	// DefaultEmailInterval is how often an account is sent an email of
+	// one kind (a confirmation link, a reset link, the "someone tried to
+	// register with your address" notice) at most. Requests within it
+	// succeed for the caller but send nothing, so that nobody can flood a
+	// mailbox through the public forms.
+	DefaultEmailInterval = 10 * time.Minute
+	// DefaultEmailsPerDay is how many account emails of all kinds one
+	// account is sent per 24 hours at most.
+	DefaultEmailsPerDay = 5
 )
 
 // Service is what the host calls to register, confirm, log in, reset
@@ -65,8 +67,8 @@ type Service struct {
 	log      *slog.Logger
 
 	verifyTTL, resetTTL time.Duration
-	emailLimit          int
-	emailWindow         time.Duration
+	emailInterval       time.Duration
+	emailsPerDay        int
 
 	endSessions func(ctx context.Context, userID int64) error
 	onChange    func(ctx context.Context, u User)
@@ -133,11 +135,14 @@ func WithTokenTTL(verify, reset time.Duration) Option {
 	}
 }
 
-// WithEmailLimit sets how many links of one kind an account is sent per
-// window at most (defaults DefaultEmailLimit per DefaultEmailWindow); n = 0
-// removes the limit.
-func WithEmailLimit(n int, window time.Duration) Option {
-	return func(s *Service) { s.emailLimit, s.emailWindow = n, window }
+// WithEmailLimits sets how often an account is sent account emails at
+// most: one of each kind per interval, and perDay of all kinds per 24
+// hours (defaults DefaultEmailInterval and DefaultEmailsPerDay). Zero
+// removes that limit. The limits count emails per account, so per
+// address, whoever asks and from wherever; the caller's answer is the same
+// whether or not an email went out.
+func WithEmailLimits(interval time.Duration, perDay int) Option {
+	return func(s *Service) { s.emailInterval, s.emailsPerDay = max(interval, 0), max(perDay, 0) }
 }
 
 // WithSessionEnder registers fn, which must end every live session of the
@@ -170,15 +175,15 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 // notifier.
 func NewService(store Store, notifier Notifier, opts ...Option) *Service {
 	s := &Service{
-		store:       store,
-		notifier:    notifier,
-		clock:       SystemClock{},
-		links:       LinksFor(""),
-		log:         slog.Default(),
-		verifyTTL:   DefaultVerifyTTL,
-		resetTTL:    DefaultResetTTL,
-		emailLimit:  DefaultEmailLimit,
-		emailWindow: DefaultEmailWindow,
+		store:         store,
+		notifier:      notifier,
+		clock:         SystemClock{},
+		links:         LinksFor(""),
+		log:           slog.Default(),
+		verifyTTL:     DefaultVerifyTTL,
+		resetTTL:      DefaultResetTTL,
+		emailInterval: DefaultEmailInterval,
+		emailsPerDay:  DefaultEmailsPerDay,
 	}
 	for _, o := range opts {
 		o(s)
@@ -241,6 +246,12 @@ type RegisterInput struct {
 // account's name and password are never changed. Hosts must show the same
 // page ("check your mailbox") whatever the ID.
 //
+// Every email of the Service is subject to the email limits
+// (WithEmailLimits: by default one of each kind per account every 10
+// minutes and 5 a day): registering again, logging in unconfirmed, asking
+// for a link again or for a reset send nothing beyond them, and answer
+// exactly as when they send.
+//
 // Errors: a *ValidationError (email, full_name, password); ErrNotify when
 // the email could not be sent (the account, if new, is saved: the visitor
 // can ask for the link again); store errors.
@@ -282,43 +293,62 @@ func (s *Service) registerExisting(ctx context.Context, email string) error {
 	case !u.Verified:
 		return s.issue(ctx, u, TokenVerify)
 	}
-	n := Notice{Kind: NoticeAlreadyRegistered, User: public(u), Link: s.links.Forgot, LoginLink: s.links.Login}
-	if err := s.notifier.Notify(ctx, n); err != nil {
-		return fmt.Errorf("%w: %w", ErrNotify, err)
-	}
-	return nil
+	return s.send(ctx, u, Notice{Kind: NoticeAlreadyRegistered, User: public(u), Link: s.links.Forgot, LoginLink: s.links.Login},
+		func() error { return nil })
 }
 
-// issue stores a fresh token of kind for u and emails its link, unless u
-// had the email limit's worth of them lately (then it sends nothing).
-func (s *Service) issue(ctx context.Context, u User, kind TokenKind) error {
-	now := s.now()
-	if s.emailLimit > 0 {
-		n, err := s.store.CountTokens(ctx, u.ID, kind, now.Add(-s.emailWindow))
+// send emails n to u, unless the email limits say u had enough of them
+// lately: then it sends nothing, logs why and returns nil. prepare runs
+// once the email may go (to store the link's token). An email that could
+// not be sent does not count.
+func (s *Service) send(ctx context.Context, u User, n Notice, prepare func() error) error {
+	rec := EmailRecord{UserID: u.ID, Kind: n.Kind, At: s.now()}
+	limited := s.emailInterval > 0 || s.emailsPerDay > 0
+	if limited {
+		var q EmailQuota
+		if s.emailInterval > 0 {
+			q.KindSince = rec.At.Add(-s.emailInterval)
+		}
+		if s.emailsPerDay > 0 {
+			q.Max, q.Since = s.emailsPerDay, rec.At.Add(-24*time.Hour)
+		}
+		ok, err := s.store.RecordEmail(ctx, rec, q)
 		if err != nil {
 			return err
 		}
-		if n >= s.emailLimit {
-			s.log.WarnContext(ctx, "accounts: email limit reached; no link sent",
-				"user_id", u.ID, "kind", string(kind), "limit", s.emailLimit, "window", s.emailWindow.String())
+		if !ok {
+			s.log.WarnContext(ctx, "accounts: email limit reached; nothing sent", "user_id", u.ID, "kind", string(n.Kind),
+				"interval", s.emailInterval.String(), "per_day", s.emailsPerDay)
 			return nil
 		}
 	}
+	err := prepare()
+	if err == nil {
+		if err = s.notifier.Notify(ctx, n); err != nil {
+			err = fmt.Errorf("%w: %w", ErrNotify, err)
+		}
+	}
+	if err != nil && limited {
+		if derr := s.store.DeleteEmail(context.WithoutCancel(ctx), rec); derr != nil {
+			s.log.ErrorContext(ctx, "accounts: could not forget an email that was not sent", "user_id", u.ID, "err", derr)
+		}
+	}
+	return err
+}
+
+// issue stores a fresh token of kind for u and emails its link, within
+// the email limits (see send).
+func (s *Service) issue(ctx context.Context, u User, kind TokenKind) error {
+	now := s.now()
 	ttl, link := s.verifyTTL, s.links.Verify
 	if kind == TokenReset {
 		ttl, link = s.resetTTL, s.links.Reset
 	}
 	secret, hash := newToken()
 	t := Token{Hash: hash, Kind: kind, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(ttl)}
-	if err := s.store.CreateToken(ctx, t); err != nil {
-		return err
-	}
 	n := Notice{Kind: NoticeKind(kind), User: public(u), Link: withToken(link, secret),
 		LoginLink: s.links.Login, Expires: t.ExpiresAt, TTL: ttl}
-	if err := s.notifier.Notify(ctx, n); err != nil {
-		return fmt.Errorf("%w: %w", ErrNotify, err)
-	}
-	return nil
+	return s.send(ctx, u, n, func() error { return s.store.CreateToken(ctx, t) })
 }
 
 // withToken adds the token's secret to link as the query parameter "token".
@@ -418,7 +448,7 @@ func (s *Service) quiet(ctx context.Context, u User, err error) error {
 // amount of work (an unknown address is checked against a dummy hash). Only
 // a caller who knows the password learns more: ErrBlocked, or
 // ErrNotVerified, in which case a fresh confirmation link is sent too
-// (within the email limit). A hash made with older parameters is replaced
+// (within the email limits). A hash made with older parameters is replaced
 // on a successful login.
 func (s *Service) Authenticate(ctx context.Context, email, password string) (User, error) {
 	if len(password) > 4*MaxPasswordLen { // cannot match: no policy-abiding password is that long

@@ -183,6 +183,7 @@ func TestAuthenticateRevealsNothingWithoutThePassword(t *testing.T) {
 		assert.Same(t, accounts.ErrBlocked, err)
 	})
 	t.Run("ErrNotVerifiedWithRightPasswordResendsLink", func(t *testing.T) {
+		e.clock.Advance(accounts.DefaultEmailInterval + time.Second) // past the email limit
 		_, err := e.svc.Authenticate(ctx, "unverified@example.com", "password of unverified")
 		assert.Same(t, accounts.ErrNotVerified, err)
 		n, ok := e.mail.Last(accounts.NoticeVerify, "unverified@example.com")
@@ -232,6 +233,7 @@ func TestRegisterExistingAddressRevealsNothing(t *testing.T) {
 		ctx := t.Context()
 		e.register(t, "alice@example.com", "first password")
 		e.mail.Reset()
+		e.clock.Advance(accounts.DefaultEmailInterval + time.Second) // past the email limit
 		u, err := e.svc.Register(ctx, accounts.RegisterInput{Email: "alice@example.com", FullName: "Alice", Password: "first password"})
 		require.NoError(t, err)
 		assert.Zero(t, u.ID)
@@ -308,6 +310,7 @@ func TestVerifyTokens(t *testing.T) {
 	t.Run("UsingOneLinkEndsTheOthers", func(t *testing.T) {
 		e := newEnv(t)
 		_, first := e.register(t, "alice@example.com", "correct horse")
+		e.clock.Advance(accounts.DefaultEmailInterval + time.Second) // past the email limit
 		require.NoError(t, e.svc.ResendVerification(t.Context(), "alice@example.com"))
 		n, _ := e.mail.Last(accounts.NoticeVerify, "alice@example.com")
 		second := accountstest.TokenFrom(n.Link)
@@ -331,6 +334,7 @@ func TestResendVerification(t *testing.T) {
 	}
 	assert.Empty(t, e.mail.Notices(), "nothing for unknown or confirmed addresses")
 
+	e.clock.Advance(accounts.DefaultEmailInterval + time.Second) // past the email limit
 	require.NoError(t, e.svc.ResendVerification(ctx, "NEW@example.com"))
 	assert.Equal(t, 1, e.mail.Count(accounts.NoticeVerify, "new@example.com"))
 }
@@ -400,6 +404,7 @@ func TestPasswordReset(t *testing.T) {
 		e.add(t, "alice@example.com", accounts.RoleUser)
 		var toks []string
 		for range 2 {
+			e.clock.Advance(accounts.DefaultEmailInterval + time.Second) // past the email limit
 			require.NoError(t, e.svc.RequestPasswordReset(t.Context(), "alice@example.com"))
 			n, _ := e.mail.Last(accounts.NoticeReset, "alice@example.com")
 			toks = append(toks, accountstest.TokenFrom(n.Link))
@@ -413,13 +418,116 @@ func TestPasswordReset(t *testing.T) {
 	t.Run("EmailLimit", func(t *testing.T) {
 		e := newEnv(t)
 		e.add(t, "alice@example.com", accounts.RoleUser)
-		for range 8 {
+		for range 3 {
 			require.NoError(t, e.svc.RequestPasswordReset(t.Context(), "alice@example.com"))
 		}
-		assert.Equal(t, accounts.DefaultEmailLimit, e.mail.Count(accounts.NoticeReset, "alice@example.com"))
-		e.clock.Advance(accounts.DefaultEmailWindow + time.Second)
+		assert.Equal(t, 1, e.mail.Count(accounts.NoticeReset, "alice@example.com"), "one per interval")
+		e.clock.Advance(accounts.DefaultEmailInterval - time.Second)
 		require.NoError(t, e.svc.RequestPasswordReset(t.Context(), "alice@example.com"))
-		assert.Equal(t, accounts.DefaultEmailLimit+1, e.mail.Count(accounts.NoticeReset, "alice@example.com"), "the window slides")
+		assert.Equal(t, 1, e.mail.Count(accounts.NoticeReset, "alice@example.com"), "still within the interval")
+		e.clock.Advance(2 * time.Second)
+		require.NoError(t, e.svc.RequestPasswordReset(t.Context(), "alice@example.com"))
+		assert.Equal(t, 2, e.mail.Count(accounts.NoticeReset, "alice@example.com"), "the next interval")
+	})
+}
+
+// TestEmailLimits: no way through the public methods mails one address
+// more than once per interval per kind, or more than the daily cap in all;
+// the callers' answers do not change.
+func TestEmailLimits(t *testing.T) {
+	const addr = "victim@example.com"
+	in := accounts.RegisterInput{Email: addr, FullName: "Vic Tim", Password: "a long password"}
+
+	t.Run("RegisterAgainUnconfirmed", func(t *testing.T) {
+		e := newEnv(t)
+		first, err := e.svc.Register(t.Context(), in)
+		require.NoError(t, err)
+		for range 3 {
+			again, err := e.svc.Register(t.Context(), in)
+			require.NoError(t, err, "the same success")
+			assert.Zero(t, again.ID)
+		}
+		assert.Equal(t, 1, e.mail.Count(accounts.NoticeVerify, addr), "registering again within the interval sends nothing")
+		e.clock.Advance(accounts.DefaultEmailInterval + time.Second)
+		_, err = e.svc.Register(t.Context(), in)
+		require.NoError(t, err)
+		assert.Equal(t, 2, e.mail.Count(accounts.NoticeVerify, addr), "after the interval a fresh link")
+		assert.NotZero(t, first.ID)
+	})
+
+	t.Run("LoginUnconfirmed", func(t *testing.T) {
+		e := newEnv(t)
+		_, err := e.svc.Register(t.Context(), in)
+		require.NoError(t, err)
+		for range 3 {
+			_, err := e.svc.Authenticate(t.Context(), addr, in.Password)
+			assert.ErrorIs(t, err, accounts.ErrNotVerified, "the same answer")
+		}
+		assert.Equal(t, 1, e.mail.Count(accounts.NoticeVerify, addr))
+	})
+
+	t.Run("ResendUnconfirmed", func(t *testing.T) {
+		e := newEnv(t)
+		_, err := e.svc.Register(t.Context(), in)
+		require.NoError(t, err)
+		for range 3 {
+			require.NoError(t, e.svc.ResendVerification(t.Context(), addr))
+		}
+		assert.Equal(t, 1, e.mail.Count(accounts.NoticeVerify, addr))
+	})
+
+	t.Run("RegisterAgainConfirmed", func(t *testing.T) {
+		e := newEnv(t)
+		e.add(t, addr, accounts.RoleUser)
+		for range 3 {
+			_, err := e.svc.Register(t.Context(), in)
+			require.NoError(t, err)
+		}
+		assert.Equal(t, 1, e.mail.Count(accounts.NoticeAlreadyRegistered, addr))
+	})
+
+	t.Run("DailyCapOverAllKinds", func(t *testing.T) {
+		e := newEnv(t)
+		_, err := e.svc.Register(t.Context(), in) // verify 1
+		require.NoError(t, err)
+		sent := func() int {
+			return e.mail.Count(accounts.NoticeVerify, addr) + e.mail.Count(accounts.NoticeReset, addr)
+		}
+		for range 20 {
+			e.clock.Advance(accounts.DefaultEmailInterval + time.Second)
+			require.NoError(t, e.svc.ResendVerification(t.Context(), addr))
+			require.NoError(t, e.svc.RequestPasswordReset(t.Context(), addr))
+		}
+		assert.Equal(t, accounts.DefaultEmailsPerDay, sent(), "at most the daily cap in 200 minutes")
+		e.clock.Advance(24 * time.Hour)
+		require.NoError(t, e.svc.RequestPasswordReset(t.Context(), addr))
+		assert.Equal(t, accounts.DefaultEmailsPerDay+1, sent(), "the next day")
+	})
+
+	t.Run("FailedEmailDoesNotCount", func(t *testing.T) {
+		e := newEnv(t)
+		e.add(t, addr, accounts.RoleUser)
+		e.mail.Fail(errors.New("421 try later"))
+		require.NoError(t, e.svc.RequestPasswordReset(t.Context(), addr), "a failure to send is logged, not told")
+		e.mail.Fail(nil)
+		require.NoError(t, e.svc.RequestPasswordReset(t.Context(), addr))
+		assert.Equal(t, 1, e.mail.Count(accounts.NoticeReset, addr), "the retry goes out")
+	})
+
+	t.Run("Configurable", func(t *testing.T) {
+		e := newEnv(t, accounts.WithEmailLimits(time.Minute, 2))
+		e.add(t, addr, accounts.RoleUser)
+		for range 5 {
+			require.NoError(t, e.svc.RequestPasswordReset(t.Context(), addr))
+			e.clock.Advance(time.Minute + time.Second)
+		}
+		assert.Equal(t, 2, e.mail.Count(accounts.NoticeReset, addr))
+		e = newEnv(t, accounts.WithEmailLimits(0, 0))
+		e.add(t, addr, accounts.RoleUser)
+		for range 5 {
+			require.NoError(t, e.svc.RequestPasswordReset(t.Context(), addr))
+		}
+		assert.Equal(t, 5, e.mail.Count(accounts.NoticeReset, addr), "no limits")
 	})
 }
 

@@ -51,6 +51,19 @@ type Store interface {
 	// CountTokens returns how many tokens of kind user userID has that
 	// were created at or after since (consumed and purged ones excluded).
 	CountTokens(ctx context.Context, userID int64, kind TokenKind, since time.Time) (int, error)
+
+	// RecordEmail records that the account email e is about to be sent,
+	// unless q refuses it, and reports whether it recorded it. q refuses
+	// when the user has a record of e.Kind at or after q.KindSince (unless
+	// that is zero), or q.Max records of any kind at or after q.Since
+	// (unless q.Max is 0). The check and the insert are one atomic step
+	// per user: of concurrent calls for one user, no more succeed than q
+	// allows. Records older than every time q looks at may be removed.
+	// ErrNotFound when e.UserID does not exist.
+	RecordEmail(ctx context.Context, e EmailRecord, q EmailQuota) (bool, error)
+	// DeleteEmail removes the record equal to e (an email that could not
+	// be sent after all), if there is one.
+	DeleteEmail(ctx context.Context, e EmailRecord) error
 	// DeleteTokens removes user userID's tokens of kind, or of every kind
 	// when kind is "". Deleting none is not an error.
 	DeleteTokens(ctx context.Context, userID int64, kind TokenKind) error
@@ -112,4 +125,38 @@ type Token struct {
 	UserID    int64
 	CreatedAt time.Time
 	ExpiresAt time.Time // valid while now is before ExpiresAt
+}
+
+// EmailRecord is one account email sent to a user: the Service keeps
+// them to limit how often an address gets mail from the public forms.
+type EmailRecord struct {
+	UserID int64
+	Kind   NoticeKind
+	At     time.Time
+}
+
+// EmailQuota says when RecordEmail refuses to record an email; see
+// RecordEmail.
+type EmailQuota struct {
+	// KindSince: no other email of the same kind at or after it. Zero: no
+	// such rule.
+	KindSince time.Time
+	// Max and Since: fewer than Max emails of any kind at or after Since.
+	// Max 0: no such rule.
+	Max   int
+	Since time.Time
+}
+
+// Horizon is the earliest time q looks at: records of a user older than
+// it can no longer count. Zero when q looks at no time (it refuses
+// nothing).
+func (q EmailQuota) Horizon() time.Time {
+	var h time.Time
+	if !q.KindSince.IsZero() {
+		h = q.KindSince
+	}
+	if q.Max > 0 && (h.IsZero() || q.Since.Before(h)) {
+		h = q.Since
+	}
+	return h
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -125,7 +126,8 @@ func (h *Host) newAction(id string) *action.AjaxAction {
 		setTimeout(function () { location.reload(); }, 900);
 	} else {
 		swal(data.msg, '', 'error');
-	}`)
+	}`).SetErrorJS(`var d = data && data.responseJSON;
+	swal((d && d.msg) || 'Something went wrong. Try again in a few minutes.', '', 'error');`)
 	if d.confirm {
 		a = a.WithAlert(action.AlertData{
 			Title: d.title + "?", Type: "warning", ShowCancelButton: true, ConfirmButtonColor: "#DD6B55",
@@ -163,7 +165,10 @@ func (h *Host) addRowActions(ctx *gctx.Context, info *types.InfoPanel, role acco
 	}
 }
 
-// actionHandler runs action id for the user of the request.
+// actionHandler runs action id for the user of the request. A refusal is
+// answered with its HTTP status (an unknown or another user's object 404,
+// a forbidden one 403, a mailing with nothing to send 409), not GoAdmin's
+// 200 with an error code.
 func (h *Host) actionHandler(id string) types.Handler {
 	return func(ctx *gctx.Context) (bool, string, interface{}) {
 		rctx := ctx.Request.Context()
@@ -176,11 +181,14 @@ func (h *Host) actionHandler(id string) types.Handler {
 		}
 		target, err := strconv.ParseInt(strings.TrimSpace(ctx.FormValue("id")), 10, 64)
 		if err != nil || target <= 0 {
+			st.refuse(http.StatusBadRequest, "Choose a row first.")
 			return false, "Choose a row first.", ""
 		}
 		msg, err := actionDefs[id].run(h, rctx, target)
 		if err != nil {
-			if !isRefusal(err) {
+			if isRefusal(err) {
+				st.refuse(refusalStatus(err), userMessage(err))
+			} else {
 				st.fail(err)
 			}
 			return false, userMessage(err), ""

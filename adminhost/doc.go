@@ -29,10 +29,22 @@
 //     every start; users copied from accounts (AccountOptions keeps them
 //     in step; a block deletes the user's sessions at once);
 //   - the configuration in code always wins over goadmin_site;
-//   - cross-origin protection on every state-changing request, SameSite
+//   - cross-origin protection on every state-changing request, and under
+//     the prefix a POST must show it comes from this site (Sec-Fetch-Site,
+//     Origin or a same-host Referer; none of them is 403); SameSite
 //     session cookies, installer and menu editor routes closed, the
 //     operation log off (it would store passwords), SQL panics turned into
 //     logged 500s, nothing printed to stdout per request;
+//   - logging out is a POST from a button in the header (GoAdmin's GET
+//     logout answers 405 with the button); the footer names the panel
+//     only, not GoAdmin or its version;
+//   - a Content-Security-Policy on every panel page (csp.go: the login
+//     page allows its own script and style by hash; GoAdmin's pages need
+//     'unsafe-inline' and 'unsafe-eval', and get nothing from elsewhere);
+//   - paging and order parameters checked before GoAdmin reads them (its
+//     paginator divides by __pageSize): out of range is 400 with the
+//     reason; a refused action answers with its status (404 for an
+//     unknown or another user's id, 403, 409), not 200 with an error code;
 //   - sign-ins limited per client address (a token bucket: Deps.SignInBurst,
 //     then one every Deps.SignInEvery; over it 429 with the reason); the
 //     address is the connection's unless Deps.TrustedProxies name the
@@ -77,8 +89,14 @@
 //	POST /admin/import/clients the same, multipart with one file (bounded), form token;
 //	                           clientcsv.Import stores every row or none
 //	POST /admin/signin         limited per client address (429 over the limit)
+//	POST /admin/logout         ends the session, 303 to the login page (a GET: 405)
 //	POST /admin/operation/ID   actions allowed per role (else 404); the handler calls
-//	                           the service as the user of its own request
+//	                           the service as the user of its own request; an unknown
+//	                           or another user's object 404, not allowed 403, nothing
+//	                           to send 409
+//	?__page, ?__pageSize,      whole numbers 1-1,000,000 and 1-100, id, asc or desc;
+//	?__sort, ?__sort_type      anything else 400 (the report's ?page= too)
+//	any POST                   403 without Sec-Fetch-Site, Origin or a same-host Referer
 //	anything else              404: installer, menu editor, GoAdmin's own user, role,
 //	                           permission, log and site tables, JSON API, plugins
 //

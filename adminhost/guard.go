@@ -30,6 +30,9 @@ import (
 // user may see every object the request names:
 //
 //   - an allow-list of routes; everything else under the prefix is 404;
+//   - a POST that carries no sign of coming from this site's pages (none
+//     of Sec-Fetch-Site, Origin, a same-host Referer) is 403 (origin.go);
+//     logging out is such a POST (logout.go);
 //   - the session is looked up here and its user re-read from accounts
 //     (SessionUser) on every request, so a blocked user is logged out at
 //     once on every instance; the user travels in the request's context
@@ -42,7 +45,9 @@ import (
 //     404, before GoAdmin runs;
 //   - query parameters that GoAdmin's gin adapter would let override the
 //     route (__prefix, __goadmin_op_id) are refused, as are file uploads
-//     and the single-field /update endpoint.
+//     and the single-field /update endpoint;
+//   - paging and order (__page, __pageSize, __sort, __sort_type) must be
+//     what a list can take, else 400 (query.go).
 
 // Prefix is the path under which the admin panel is served.
 const Prefix = "/admin"
@@ -52,7 +57,7 @@ type kind int
 
 const (
 	kindPublic    kind = iota + 1 // login page, sign-in, assets
-	kindLogout                    // GoAdmin ends the session
+	kindLogout                    // the host ends the session (POST; a GET shows the form)
 	kindDashboard                 // our dashboard page
 	kindTable                     // a GoAdmin table route
 	kindOperation                 // a custom action (action.Ajax)
@@ -86,7 +91,7 @@ func classify(method, rest string) (route, bool) {
 			return route{kind: kindDashboard}, true
 		case rest == "/login":
 			return route{kind: kindPublic}, true
-		case rest == "/logout":
+		case rest == logoutPath:
 			return route{kind: kindLogout}, true
 		case strings.HasPrefix(rest, "/assets/") && !strings.Contains(rest, ".."):
 			return route{kind: kindPublic}, true
@@ -103,8 +108,11 @@ func classify(method, rest string) (route, bool) {
 			return route{kind: kindPage, page: pageImport}, true
 		}
 	case http.MethodPost:
-		if rest == "/signin" {
+		switch rest {
+		case "/signin":
 			return route{kind: kindPublic}, true
+		case logoutPath:
+			return route{kind: kindLogout}, true
 		}
 		if m := reTablePOST.FindStringSubmatch(rest); m != nil {
 			o := map[string]op{"edit": opEdit, "new": opNew, "delete": opDelete, "export": opExport}[m[1]]
@@ -242,7 +250,19 @@ func (h *Host) guard(c *gin.Context) {
 			}
 		}
 	}
-	if rt.kind == kindPublic || rt.kind == kindLogout {
+	if r.Method == http.MethodPost && !sameOrigin(r) {
+		h.answer(c, http.StatusForbidden, crossOriginRefusal)
+		return
+	}
+	if rt.kind == kindLogout {
+		if r.Method == http.MethodPost {
+			h.logout(c)
+		} else {
+			h.logoutForm(c)
+		}
+		return
+	}
+	if rt.kind == kindPublic {
 		if r.Method == http.MethodPost && r.URL.Path == Prefix+"/signin" && !h.limitSignIn(c) {
 			return
 		}
@@ -270,6 +290,19 @@ func (h *Host) guard(c *gin.Context) {
 	case kindPage:
 		if h.pages[rt.page] == nil {
 			h.answer(c, http.StatusNotFound, "")
+			return
+		}
+	}
+	// Paging and order that GoAdmin (or a page) would trust: 400.
+	switch {
+	case rt.kind == kindTable:
+		if msg := checkListQuery(q); msg != "" {
+			h.answer(c, http.StatusBadRequest, msg)
+			return
+		}
+	case rt.kind == kindPage && rt.page == pageReport:
+		if msg := checkInt(q, "page", "The page number", maxPage); msg != "" {
+			h.answer(c, http.StatusBadRequest, msg)
 			return
 		}
 	}

@@ -121,6 +121,10 @@ type Host struct {
 	eng      *engine.Engine
 	router   *gin.Engine
 	handler  http.Handler
+
+	// loginCSP and panelCSP are the Content-Security-Policy of the login
+	// page and of the panel's other pages.
+	loginCSP, panelCSP string
 }
 
 // ErrSecondHost is returned by New when a host was already built in this
@@ -262,6 +266,10 @@ func (h *Host) startGoAdmin(driver, dsn string) (err error) {
 		}
 	}()
 	gin.SetMode(gin.ReleaseMode)
+	if err := customizeTheme(); err != nil {
+		return err
+	}
+	h.loginCSP, h.panelCSP = loginCSP(loginTemplate), panelCSP(h.deps.MediaURL)
 	// GoAdmin's AddDisplayFilterXssFilter does not take effect (it drops
 	// the chain it builds): escape every displayed value ourselves.
 	types.AddGlobalDisplayProcessFn(func(v types.FieldModel) interface{} { return html.EscapeString(v.Value) })
@@ -331,7 +339,7 @@ func (h *Host) startGoAdmin(driver, dsn string) (err error) {
 	if err := r.SetTrustedProxies(h.deps.TrustedProxies); err != nil {
 		return fmt.Errorf("adminhost: Deps.TrustedProxies: %w", err)
 	}
-	r.Use(h.recovery, h.accessLog, securityHeaders, h.guard)
+	r.Use(h.recovery, h.accessLog, h.securityHeaders, h.guard)
 	r.GET(faviconPath, serveFavicon)
 	r.HEAD(faviconPath, serveFavicon)
 	r.GET(Prefix, h.dashboard)

@@ -89,7 +89,7 @@ func importHTML(token, flash, problem string, rowErrs []clientcsv.RowError) temp
 		b.WriteString(`</tbody></table></div></div>`)
 	}
 	fmt.Fprintf(&b, `<div class="box box-primary"><div class="box-body">
-<p>The file is a CSV file with one client per row: their email address, then optionally their name and a comment.
+<p>The file is a CSV file with one client per row: their email address, their full name (required) and optionally a comment.
 Columns may be separated by commas, semicolons or tabs; text is UTF-8. A first row that names the columns
 (<code>email</code>, <code>name</code>, <code>comment</code>, in any order) is taken as a header.
 At most %d MiB.</p>

@@ -37,6 +37,7 @@ func TestClassify(t *testing.T) {
 		{"GET", "/login", route{kind: kindPublic}, true},
 		{"POST", "/signin", route{kind: kindPublic}, true},
 		{"GET", "/logout", route{kind: kindLogout}, true},
+		{"POST", "/logout", route{kind: kindLogout}, true},
 		{"GET", "/assets/dist/js/all.min.js", route{kind: kindPublic}, true},
 		{"GET", "/info/clients", route{kind: kindTable, op: opList, prefix: "clients"}, true},
 		{"GET", "/info/clients/detail", route{kind: kindTable, op: opDetail, prefix: "clients"}, true},
@@ -289,4 +290,43 @@ func TestSchema(t *testing.T) {
 			assert.Zero(t, n, "%s: nothing is seeded (no default administrator)", table)
 		}
 	})
+}
+
+func TestCheckListQuery(t *testing.T) {
+	for q, ok := range map[string]bool{
+		"": true, "__page=1": true, "__page=1000000": true, "__pageSize=1": true, "__pageSize=100": true,
+		"__sort=id&__sort_type=asc": true, "__sort_type=desc": true, "other=x": true,
+		"__page=0": false, "__page=1000001": false, "__page=+1": false, "__page=01": false, "__page= 1": false,
+		"__pageSize=0": false, "__pageSize=abc": false, "__pageSize=101": false, "__pageSize=": false,
+		"__pageSize=10&__pageSize=10": false, "__sort=name": false, "__sort=": false, "__sort_type=ASC": false,
+	} {
+		v, err := url.ParseQuery(q)
+		require.NoError(t, err)
+		assert.Equal(t, ok, checkListQuery(v) == "", "%q: %s", q, checkListQuery(v))
+	}
+}
+
+func TestSameOrigin(t *testing.T) {
+	for name, tc := range map[string]struct {
+		headers map[string]string
+		ok      bool
+	}{
+		"None":              {nil, false},
+		"SecFetchSite":      {map[string]string{"Sec-Fetch-Site": "same-origin"}, true},
+		"Origin":            {map[string]string{"Origin": "http://panel.example"}, true},
+		"Referer":           {map[string]string{"Referer": "http://panel.example/admin/info/clients"}, true},
+		"RefererHTTPS":      {map[string]string{"Referer": "https://panel.example/admin"}, true},
+		"RefererOtherHost":  {map[string]string{"Referer": "http://evil.example/admin"}, false},
+		"RefererOtherPort":  {map[string]string{"Referer": "http://panel.example:8080/admin"}, false},
+		"RefererNotHTTP":    {map[string]string{"Referer": "ftp://panel.example/admin"}, false},
+		"RefererMalformed":  {map[string]string{"Referer": "http://panel.example:bad/"}, false},
+		"RefererOnlyAPath":  {map[string]string{"Referer": "/admin"}, false},
+		"EmptyHeadersCount": {map[string]string{"Origin": "", "Sec-Fetch-Site": ""}, false},
+	} {
+		r := httptest.NewRequest(http.MethodPost, "http://panel.example/admin/delete/clients", nil)
+		for k, v := range tc.headers {
+			r.Header.Set(k, v)
+		}
+		assert.Equal(t, tc.ok, sameOrigin(r), name)
+	}
 }

@@ -113,7 +113,10 @@ func (l *loginPage) GetContent() htmltemplate.HTML {
 // loginTemplate is self-contained: its style and script are inline, with
 // the system's fonts, so the page asks no one else for anything (GoAdmin's
 // own login assets load web fonts from a third party and start an
-// animation in an element this page does not have).
+// animation in an element this page does not have). Its <style> and
+// <script> hold no template actions and no element has a style attribute:
+// the page's Content-Security-Policy allows exactly those two blocks, by
+// their hashes (csp.go).
 const loginTemplate = `{{define "skychimp_login"}}<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -147,9 +150,9 @@ const loginTemplate = `{{define "skychimp_login"}}<!DOCTYPE html>
 </head>
 <body>
 <div class="login-box">
-    <form action="{{.UrlPrefix}}/signin" method="post" id="sign-in-form" class="fh5co-form">
+    <form action="{{.UrlPrefix}}/signin" method="post" id="sign-in-form" class="fh5co-form" data-home="{{.UrlPrefix}}">
         <h2>{{TITLE_PLACEHOLDER}}</h2>
-        <div id="login-error" class="alert alert-danger" role="alert" style="display:none"></div>
+        <div id="login-error" class="alert alert-danger" role="alert" hidden></div>
         <div class="form-group">
             <label for="username" class="sr-only">Email</label>
             <input type="email" class="form-control" id="username" name="username" placeholder="Email" autocomplete="username" required>
@@ -171,7 +174,7 @@ const loginTemplate = `{{define "skychimp_login"}}<!DOCTYPE html>
     var button = form.querySelector("button[type=submit]");
     function showError(msg) {
         box.textContent = msg || "The login failed. Try again in a few minutes.";
-        box.style.display = "block";
+        box.hidden = false;
     }
     form.addEventListener("submit", function (ev) {
         ev.preventDefault();
@@ -192,7 +195,7 @@ const loginTemplate = `{{define "skychimp_login"}}<!DOCTYPE html>
             }
             var to = res.d && res.d.data && res.d.data.url;
             if (typeof to !== "string" || to.charAt(0) !== "/" || to.charAt(1) === "/" || to.charAt(1) === "\\") {
-                to = "{{.UrlPrefix}}";
+                to = form.getAttribute("data-home") || "/";
             }
             location.href = to;
         }, function () {
@@ -207,7 +210,7 @@ const loginTemplate = `{{define "skychimp_login"}}<!DOCTYPE html>
 {{end}}`
 
 // loginErrorDiv is the login page's (hidden, empty) error box.
-const loginErrorDiv = `<div id="login-error" class="alert alert-danger" role="alert" style="display:none"></div>`
+const loginErrorDiv = `<div id="login-error" class="alert alert-danger" role="alert" hidden></div>`
 
 // LoginLinks are the public pages the login page links to; empty ones are
 // left out.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"html/template"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -305,6 +306,22 @@ func isRefusal(err error) bool {
 		}
 	}
 	return false
+}
+
+// refusalStatus is the HTTP status of a refusal (isRefusal): another
+// user's object reads as missing, 404.
+func refusalStatus(err error) int {
+	switch {
+	case errors.Is(err, mailing.ErrNotFound), errors.Is(err, accounts.ErrNotFound), errors.Is(err, blog.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, mailing.ErrForbidden), errors.Is(err, accounts.ErrForbidden), errors.Is(err, blog.ErrForbidden):
+		return http.StatusForbidden
+	case errors.Is(err, accounts.ErrUnauthenticated):
+		return http.StatusUnauthorized
+	case errors.Is(err, mailing.ErrConflict), errors.Is(err, blog.ErrConflict), errors.Is(err, mailing.ErrMailingOver):
+		return http.StatusConflict
+	}
+	return http.StatusBadRequest
 }
 
 // formError turns a service error on a form's save into what GoAdmin

@@ -96,14 +96,20 @@ func (h *Host) accessLog(c *gin.Context) {
 		"duration", time.Since(start).Round(time.Microsecond).String())
 }
 
-// securityHeaders sets headers that cost GoAdmin's pages nothing.
-func securityHeaders(c *gin.Context) {
+// securityHeaders sets headers that cost GoAdmin's pages nothing, and the
+// panel's Content-Security-Policy (csp.go).
+func (h *Host) securityHeaders(c *gin.Context) {
 	hd := c.Writer.Header()
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("X-Frame-Options", "SAMEORIGIN")
 	hd.Set("Referrer-Policy", "same-origin")
-	if strings.HasPrefix(c.Request.URL.Path, Prefix) {
+	if p := c.Request.URL.Path; p == Prefix || strings.HasPrefix(p, Prefix+"/") {
 		hd.Set("Cache-Control", "no-store")
+		if p == Prefix+"/login" {
+			hd.Set("Content-Security-Policy", h.loginCSP)
+		} else {
+			hd.Set("Content-Security-Policy", h.panelCSP)
+		}
 	}
 	c.Next()
 }

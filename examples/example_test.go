@@ -96,7 +96,7 @@ func Example_ownership() {
 	bob := accounts.WithUser(ctx, accounts.User{ID: 2, Role: accounts.RoleUser})
 	manager := accounts.WithUser(ctx, accounts.User{ID: 3, Role: accounts.RoleManager})
 
-	c, _ := svc.CreateClient(alice, mailing.Client{Email: "ann@example.com"})
+	c, _ := svc.CreateClient(alice, mailing.Client{Email: "ann@example.com", Name: "Ann"})
 	_, err := svc.GetClient(bob, c.ID)
 	fmt.Println("bob:", err, errors.Is(err, mailing.ErrNotFound))
 	seen, _ := svc.GetClient(manager, c.ID)

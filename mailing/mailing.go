@@ -1,6 +1,7 @@
 package mailing
 
 import (
+	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -201,7 +202,8 @@ func validateEmail(s string) string {
 	return ""
 }
 
-// Validate checks a client's own fields (not ownership). It trims spaces.
+// Validate checks a client's own fields (not ownership): the email and the
+// full name are required. It trims spaces.
 func (c *Client) Validate() error {
 	var v validator
 	c.Email = strings.TrimSpace(c.Email)
@@ -210,7 +212,11 @@ func (c *Client) Validate() error {
 	if msg := validateEmail(c.Email); msg != "" {
 		v.add("email", msg)
 	}
-	v.text("name", c.Name, MaxNameLen)
+	if c.Name == "" {
+		v.add("name", "is required")
+	} else {
+		v.text("name", c.Name, MaxNameLen)
+	}
 	v.text("comment", c.Comment, MaxCommentLen)
 	return v.err()
 }
@@ -302,6 +308,24 @@ const yearRange = "must be between the years 1000 and 9999"
 func storableYear(t time.Time) bool {
 	y := t.UTC().Year()
 	return y >= 1000 && y <= 9999
+}
+
+// ValidateAt is Validate and the rule that needs the time: the end must
+// lie after now, or the mailing would never send anything. The Service
+// applies it to every new mailing and to every change of a mailing's end.
+func (m *Mailing) ValidateAt(now time.Time) error {
+	err := m.Validate()
+	ve := &ValidationError{}
+	if err != nil && !errors.As(err, &ve) {
+		return err
+	}
+	if !m.End.IsZero() && !m.End.After(now) && ve.Field("end") == "" {
+		ve.Fields = append(ve.Fields, FieldError{"end", "is already past: a mailing must end in the future, or it would never send"})
+	}
+	if len(ve.Fields) == 0 {
+		return nil
+	}
+	return ve
 }
 
 func uniqueSorted(ids []int64) []int64 {

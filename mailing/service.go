@@ -396,20 +396,22 @@ func (s *Service) changed(ctx context.Context, id int64) {
 }
 
 // CreateMailing validates m and stores it as the actor's mailing, enabled.
-// When now lies inside its window the current run is due at once.
+// Its end must lie in the future (Mailing.ValidateAt). When now lies
+// inside its window the current run is due at once.
 func (s *Service) CreateMailing(ctx context.Context, m Mailing) (Mailing, error) {
 	u, err := writer(ctx)
 	if err != nil {
 		return m, err
 	}
 	m.ID, m.OwnerID, m.Enabled = 0, ownerFor(u, m.OwnerID), true
-	if err := m.Validate(); err != nil {
+	now := s.clock.Now()
+	if err := m.ValidateAt(now); err != nil {
 		return m, err
 	}
 	if err := s.checkRefs(ctx, &m); err != nil {
 		return m, err
 	}
-	m.NextRun = initialNextRun(m, s.clock.Now())
+	m.NextRun = initialNextRun(m, now)
 	if err := s.store.CreateMailing(ctx, &m); err != nil {
 		return m, err
 	}
@@ -433,6 +435,11 @@ func (s *Service) GetMailing(ctx context.Context, id int64) (Mailing, error) {
 // UpdateMailing saves a mailing the actor owns. Its enabled flag is kept (only
 // staff switch it). When now lies inside the new window the current run is
 // due at once: clients added to it get it, those who had it do not again.
+//
+// A new end must lie in the future, as for CreateMailing. A mailing that
+// has ended may still be edited (its name, message, clients) as long as
+// its end is left as it was: it stays completed and sends nothing; to send
+// it again, give it an end in the future.
 func (s *Service) UpdateMailing(ctx context.Context, m Mailing) (Mailing, error) {
 	u, err := actor(ctx)
 	if err != nil {
@@ -443,13 +450,19 @@ func (s *Service) UpdateMailing(ctx context.Context, m Mailing) (Mailing, error)
 		return m, err
 	}
 	m.OwnerID, m.CreatedAt, m.Enabled = old.OwnerID, old.CreatedAt, old.Enabled
+	now := s.clock.Now()
 	if err := m.Validate(); err != nil {
 		return m, err
+	}
+	if !m.End.Equal(old.End) {
+		if err := m.ValidateAt(now); err != nil {
+			return m, err
+		}
 	}
 	if err := s.checkRefs(ctx, &m); err != nil {
 		return m, err
 	}
-	m.NextRun = initialNextRun(m, s.clock.Now())
+	m.NextRun = initialNextRun(m, now)
 	if err := s.store.UpdateMailing(ctx, &m); err != nil {
 		return m, err
 	}

@@ -77,11 +77,20 @@ func TestServiceValidation(t *testing.T) {
 	bc, bm, _ := f.seed(t, bob)
 
 	t.Run("MalformedEmail", func(t *testing.T) {
-		_, err := f.svc.CreateClient(ctx, mailing.Client{Email: "not-an-email"})
+		_, err := f.svc.CreateClient(ctx, mailing.Client{Email: "not-an-email", Name: "Nobody"})
 		assert.Contains(t, fieldErr(t, err, "email"), "not a valid email address")
 	})
+	t.Run("EmptyName", func(t *testing.T) {
+		_, err := f.svc.CreateClient(ctx, mailing.Client{Email: "noname@example.com", Name: "   "})
+		assert.Equal(t, "is required", fieldErr(t, err, "name"))
+		cur, err := f.svc.GetClient(ctx, c.ID)
+		require.NoError(t, err)
+		cur.Name = ""
+		_, err = f.svc.UpdateClient(ctx, cur)
+		assert.Equal(t, "is required", fieldErr(t, err, "name"), "on edit too")
+	})
 	t.Run("DuplicateEmailIsCaseInsensitive", func(t *testing.T) {
-		_, err := f.svc.CreateClient(ctx, mailing.Client{Email: "C" + alice.Email})
+		_, err := f.svc.CreateClient(ctx, mailing.Client{Email: "C" + alice.Email, Name: "Again"})
 		assert.Contains(t, fieldErr(t, err, "email"), "already one of your clients")
 	})
 	t.Run("EmptySubject", func(t *testing.T) {
@@ -125,12 +134,13 @@ func TestServiceValidation(t *testing.T) {
 	})
 	t.Run("ImportReportsEveryBadRow", func(t *testing.T) {
 		_, err := f.svc.ImportClients(ctx, []mailing.Client{
-			{Email: "ok@example.com"}, {Email: "bad"}, {Email: "OK@example.com"},
+			{Email: "ok@example.com", Name: "OK"}, {Email: "bad", Name: "Bad"}, {Email: "OK@example.com", Name: "OK again"}, {Email: "noname@example.com"},
 		})
 		var ve *mailing.ValidationError
 		require.ErrorAs(t, err, &ve)
 		assert.NotEmpty(t, ve.Field("row 2: email"))
 		assert.Contains(t, ve.Field("row 3: email"), "repeats row 1")
+		assert.Equal(t, "is required", ve.Field("row 4: name"))
 		list, _, err := f.svc.ListClients(ctx, mailing.ClientFilter{Search: "ok@"})
 		require.NoError(t, err)
 		assert.Empty(t, list, "nothing half-imported")
@@ -184,7 +194,7 @@ func TestServiceOwnership(t *testing.T) {
 		require.NoError(t, err)
 		_, err = f.svc.UpdateMailing(ctx, aml)
 		assert.ErrorIs(t, err, mailing.ErrForbidden)
-		_, err = f.svc.CreateClient(ctx, mailing.Client{Email: "m@example.com"})
+		_, err = f.svc.CreateClient(ctx, mailing.Client{Email: "m@example.com", Name: "M"})
 		assert.ErrorIs(t, err, mailing.ErrForbidden)
 		assert.ErrorIs(t, f.svc.DeleteMessage(ctx, am.ID), mailing.ErrForbidden)
 
@@ -232,7 +242,7 @@ func TestServiceOwnership(t *testing.T) {
 		m.Subject = "Changed by root"
 		_, err = f.svc.UpdateMessage(ctx, m)
 		require.NoError(t, err)
-		c, err := f.svc.CreateClient(ctx, mailing.Client{OwnerID: alice.ID, Email: "foralice@example.com"})
+		c, err := f.svc.CreateClient(ctx, mailing.Client{OwnerID: alice.ID, Email: "foralice@example.com", Name: "For Alice"})
 		require.NoError(t, err)
 		assert.Equal(t, alice.ID, c.OwnerID)
 	})
@@ -257,18 +267,82 @@ func TestServiceNextRun(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, t0.Add(48*time.Hour), future.NextRun, "a future start waits for its start")
 
-	over, err := f.svc.CreateMailing(ctx, mailing.Mailing{
-		MessageID: m.ID, ClientIDs: []int64{c.ID}, Start: t0.Add(-96 * time.Hour), End: t0.Add(-48 * time.Hour), Period: mailing.Daily,
+	short, err := f.svc.CreateMailing(ctx, mailing.Mailing{
+		MessageID: m.ID, ClientIDs: []int64{c.ID}, Start: t0.Add(-time.Hour), End: t0.Add(time.Hour), Period: mailing.Daily,
 	})
 	require.NoError(t, err)
+
+	f.clock.Advance(26 * time.Hour)
+	short.Name = "Renamed after its end"
+	over, err := f.svc.UpdateMailing(ctx, short)
+	require.NoError(t, err, "an ended mailing may be edited while its end stays")
 	assert.True(t, over.NextRun.IsZero(), "a mailing that has ended has nothing to send")
 	assert.Equal(t, mailing.StatusCompleted, over.Status(f.clock.Now()))
 
-	f.clock.Advance(26 * time.Hour)
 	running.ClientIDs = []int64{c.ID}
 	edited, err := f.svc.UpdateMailing(ctx, running)
 	require.NoError(t, err)
 	assert.Equal(t, running.Start.Add(24*time.Hour), edited.NextRun, "edited inside its window: today's run is due at once")
+}
+
+// TestServiceEndInThePast: a mailing that could never send is refused
+// with a field error, on create and whenever its end is changed.
+func TestServiceEndInThePast(t *testing.T) {
+	f := newFixture(t)
+	ctx := as(alice)
+	c, m, running := f.seed(t, alice)
+	past := mailing.Mailing{MessageID: m.ID, ClientIDs: []int64{c.ID}, Start: t0.Add(-96 * time.Hour), End: t0.Add(-48 * time.Hour), Period: mailing.Daily}
+
+	t.Run("CreateErrInvalid", func(t *testing.T) {
+		_, err := f.svc.CreateMailing(ctx, past)
+		assert.Contains(t, fieldErr(t, err, "end"), "is already past")
+		in := past
+		in.End = t0
+		_, err = f.svc.CreateMailing(ctx, in)
+		assert.Contains(t, fieldErr(t, err, "end"), "is already past", "an end of now is past too")
+		in.End = t0.Add(time.Second)
+		_, err = f.svc.CreateMailing(ctx, in)
+		assert.NoError(t, err, "a second to go")
+	})
+	t.Run("CreateEndBeforeStartSaysSo", func(t *testing.T) {
+		in := past
+		in.Start, in.End = t0.Add(-time.Hour), t0.Add(-2*time.Hour)
+		_, err := f.svc.CreateMailing(ctx, in)
+		assert.Equal(t, "must be after the start", fieldErr(t, err, "end"), "one error per field")
+	})
+	t.Run("CreateReportsEveryField", func(t *testing.T) {
+		in := past
+		in.Period = ""
+		_, err := f.svc.CreateMailing(ctx, in)
+		assert.Equal(t, "is required", fieldErr(t, err, "period"))
+		assert.Contains(t, fieldErr(t, err, "end"), "is already past")
+	})
+	t.Run("UpdateToPastEndErrInvalid", func(t *testing.T) {
+		in := running
+		in.End = t0.Add(-time.Minute)
+		_, err := f.svc.UpdateMailing(ctx, in)
+		assert.Contains(t, fieldErr(t, err, "end"), "is already past")
+		got, err := f.svc.GetMailing(ctx, running.ID)
+		require.NoError(t, err)
+		assert.Equal(t, running.End, got.End, "nothing saved")
+	})
+	t.Run("UpdateEndedMailingKeepsItsEnd", func(t *testing.T) {
+		f := newFixture(t)
+		_, _, ml := f.seed(t, alice)
+		f.clock.Set(ml.End.Add(time.Hour))
+		ml.Name = "Archived"
+		got, err := f.svc.UpdateMailing(ctx, ml)
+		require.NoError(t, err, "the end is unchanged")
+		assert.Equal(t, mailing.StatusCompleted, got.Status(f.clock.Now()))
+		ml.End = ml.End.Add(time.Minute)
+		_, err = f.svc.UpdateMailing(ctx, ml)
+		assert.Contains(t, fieldErr(t, err, "end"), "is already past", "a changed end must be in the future")
+		ml.End = f.clock.Now().Add(24 * time.Hour)
+		got, err = f.svc.UpdateMailing(ctx, ml)
+		require.NoError(t, err, "given a future end it runs again")
+		assert.Equal(t, mailing.StatusRunning, got.Status(f.clock.Now()))
+		assert.False(t, got.NextRun.IsZero())
+	})
 }
 
 func TestServiceErrorsDoNotLeak(t *testing.T) {
@@ -287,7 +361,7 @@ func TestServiceErrorsDoNotLeak(t *testing.T) {
 func TestServiceUnsubscribe(t *testing.T) {
 	f := newFixture(t)
 	c, _, m := f.seed(t, alice)
-	c2, err := f.svc.CreateClient(as(alice), mailing.Client{Email: "second@example.com"})
+	c2, err := f.svc.CreateClient(as(alice), mailing.Client{Email: "second@example.com", Name: "Second"})
 	require.NoError(t, err)
 	m.ClientIDs = []int64{c.ID, c2.ID}
 	m, err = f.svc.UpdateMailing(as(alice), m)

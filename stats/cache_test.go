@@ -72,7 +72,7 @@ func newWorld(t *testing.T) *world {
 	var err error
 	w.msg, err = svc.CreateMessage(as(owner1), mailing.Message{Subject: "Hi", Body: "Hello"})
 	require.NoError(t, err)
-	w.cl, err = svc.CreateClient(as(owner1), mailing.Client{Email: "ann@example.com"})
+	w.cl, err = svc.CreateClient(as(owner1), mailing.Client{Email: "ann@example.com", Name: "Ann"})
 	require.NoError(t, err)
 	return w
 }

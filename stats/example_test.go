@@ -21,9 +21,9 @@ func ExampleService_Home() {
 
 	user := accounts.WithUser(context.Background(), accounts.User{ID: 1, Role: accounts.RoleUser})
 	msg, _ := mailings.CreateMessage(user, mailing.Message{Subject: "Hello", Body: "Hi {{.Name}}"})
-	ann, _ := mailings.CreateClient(user, mailing.Client{Email: "ann@example.com"})
+	ann, _ := mailings.CreateClient(user, mailing.Client{Email: "ann@example.com", Name: "Ann"})
 	ann2, _ := mailings.CreateClient(accounts.WithUser(context.Background(), accounts.User{ID: 2, Role: accounts.RoleUser}),
-		mailing.Client{Email: "ANN@example.com"})
+		mailing.Client{Email: "ANN@example.com", Name: "Ann"})
 	_, _ = mailings.CreateMailing(user, mailing.Mailing{
 		MessageID: msg.ID, ClientIDs: []int64{ann.ID}, Period: mailing.Weekly,
 		Start: now.Add(-time.Hour), End: now.Add(30 * 24 * time.Hour),

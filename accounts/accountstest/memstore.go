@@ -24,6 +24,7 @@ type MemStore struct {
 	users  map[int64]accounts.User
 	byKey  map[string]int64 // EmailKey -> id
 	tokens map[string]accounts.Token
+	emails []accounts.EmailRecord
 	lastID int64
 }
 
@@ -267,4 +268,57 @@ func (m *MemStore) DeleteExpiredTokens(ctx context.Context, now time.Time) (int6
 		}
 	}
 	return n, nil
+}
+
+// RecordEmail implements accounts.Store.
+func (m *MemStore) RecordEmail(ctx context.Context, e accounts.EmailRecord, q accounts.EmailQuota) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.users[e.UserID]; !ok {
+		return false, fmt.Errorf("user %d: %w", e.UserID, accounts.ErrNotFound)
+	}
+	e.At = micro(e.At)
+	kindSince, since := micro(q.KindSince), micro(q.Since)
+	if cut := q.Horizon(); !cut.IsZero() {
+		m.emails = slices.DeleteFunc(m.emails, func(r accounts.EmailRecord) bool {
+			return r.UserID == e.UserID && r.At.Before(micro(cut))
+		})
+	}
+	same, all := 0, 0
+	for _, r := range m.emails {
+		if r.UserID != e.UserID {
+			continue
+		}
+		if r.Kind == e.Kind && !kindSince.IsZero() && !r.At.Before(kindSince) {
+			same++
+		}
+		if q.Max > 0 && !r.At.Before(since) {
+			all++
+		}
+	}
+	if same > 0 || (q.Max > 0 && all >= q.Max) {
+		return false, nil
+	}
+	m.emails = append(m.emails, e)
+	return true, nil
+}
+
+// DeleteEmail implements accounts.Store.
+func (m *MemStore) DeleteEmail(ctx context.Context, e accounts.EmailRecord) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e.At = micro(e.At)
+	for i, r := range m.emails {
+		if r == e {
+			m.emails = slices.Delete(m.emails, i, i+1)
+			break
+		}
+	}
+	return nil
 }

@@ -36,6 +36,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) accounts.Store) {
 	t.Run("Users", func(t *testing.T) { testUsers(t, run) })
 	t.Run("List", func(t *testing.T) { testList(t, run) })
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, run) })
+	t.Run("Emails", func(t *testing.T) { testEmails(t, run) })
 }
 
 type runner func(t *testing.T, name string, test func(t *testing.T, s accounts.Store))
@@ -463,4 +464,116 @@ func testTokens(t *testing.T, run runner) {
 
 func isTokenInvalid(err error) bool {
 	return err != nil && errors.Is(err, accounts.ErrTokenInvalid)
+}
+
+func testEmails(t *testing.T, run runner) {
+	rec := func(u accounts.User, kind accounts.NoticeKind, at time.Time) accounts.EmailRecord {
+		return accounts.EmailRecord{UserID: u.ID, Kind: kind, At: at}
+	}
+	quota := func(now time.Time) accounts.EmailQuota {
+		return accounts.EmailQuota{KindSince: now.Add(-10 * time.Minute), Max: 3, Since: now.Add(-24 * time.Hour)}
+	}
+
+	run(t, "OnePerKindPerInterval", func(t *testing.T, s accounts.Store) {
+		ctx := t.Context()
+		a := newUser(t, s, "alice@example.com", "Alice", accounts.RoleUser)
+		b := newUser(t, s, "bob@example.com", "Bob", accounts.RoleUser)
+		ok, err := s.RecordEmail(ctx, rec(a, accounts.NoticeVerify, T0), quota(T0))
+		require.NoError(t, err)
+		assert.True(t, ok, "the first email")
+		now := T0.Add(10*time.Minute - time.Microsecond)
+		ok, err = s.RecordEmail(ctx, rec(a, accounts.NoticeVerify, now), quota(now))
+		require.NoError(t, err)
+		assert.False(t, ok, "the same kind within the interval (KindSince is inclusive)")
+		ok, err = s.RecordEmail(ctx, rec(a, accounts.NoticeReset, now), quota(now))
+		require.NoError(t, err)
+		assert.True(t, ok, "another kind")
+		ok, err = s.RecordEmail(ctx, rec(b, accounts.NoticeVerify, now), quota(now))
+		require.NoError(t, err)
+		assert.True(t, ok, "another user")
+		now = T0.Add(10*time.Minute + time.Microsecond)
+		ok, err = s.RecordEmail(ctx, rec(a, accounts.NoticeVerify, now), quota(now))
+		require.NoError(t, err)
+		assert.True(t, ok, "after the interval")
+	})
+
+	run(t, "CapOverAllKinds", func(t *testing.T, s accounts.Store) {
+		ctx := t.Context()
+		a := newUser(t, s, "alice@example.com", "Alice", accounts.RoleUser)
+		now := T0
+		for i, k := range []accounts.NoticeKind{accounts.NoticeVerify, accounts.NoticeReset, accounts.NoticeAlreadyRegistered} {
+			ok, err := s.RecordEmail(ctx, rec(a, k, now), quota(now))
+			require.NoError(t, err)
+			require.True(t, ok, "email %d", i+1)
+		}
+		now = T0.Add(time.Hour)
+		ok, err := s.RecordEmail(ctx, rec(a, accounts.NoticeVerify, now), quota(now))
+		require.NoError(t, err)
+		assert.False(t, ok, "Max emails since Since")
+		ok, err = s.RecordEmail(ctx, rec(a, accounts.NoticeVerify, now), accounts.EmailQuota{KindSince: now.Add(-time.Minute)})
+		require.NoError(t, err)
+		assert.True(t, ok, "Max 0 caps nothing")
+		now = T0.Add(24*time.Hour + time.Microsecond)
+		ok, err = s.RecordEmail(ctx, rec(a, accounts.NoticeReset, now), accounts.EmailQuota{Max: 1, Since: now.Add(-24 * time.Hour)})
+		require.NoError(t, err)
+		assert.False(t, ok, "the three of T0 left the window, the one of an hour later still counts")
+		now = T0.Add(25*time.Hour + time.Microsecond)
+		ok, err = s.RecordEmail(ctx, rec(a, accounts.NoticeReset, now), quota(now))
+		require.NoError(t, err)
+		assert.True(t, ok, "the window slides")
+		ok, err = s.RecordEmail(ctx, rec(a, accounts.NoticeAlreadyRegistered, now), accounts.EmailQuota{})
+		require.NoError(t, err)
+		assert.True(t, ok, "an empty quota refuses nothing")
+	})
+
+	run(t, "DeleteEmail", func(t *testing.T, s accounts.Store) {
+		ctx := t.Context()
+		a := newUser(t, s, "alice@example.com", "Alice", accounts.RoleUser)
+		r := rec(a, accounts.NoticeVerify, T0)
+		ok, err := s.RecordEmail(ctx, r, quota(T0))
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.NoError(t, s.DeleteEmail(ctx, rec(a, accounts.NoticeReset, T0)), "deleting nothing is not an error")
+		ok, err = s.RecordEmail(ctx, rec(a, accounts.NoticeVerify, T0.Add(time.Minute)), quota(T0.Add(time.Minute)))
+		require.NoError(t, err)
+		require.False(t, ok, "another kind's record was not the one deleted")
+		require.NoError(t, s.DeleteEmail(ctx, r))
+		ok, err = s.RecordEmail(ctx, rec(a, accounts.NoticeVerify, T0.Add(time.Minute)), quota(T0.Add(time.Minute)))
+		require.NoError(t, err)
+		assert.True(t, ok, "a deleted record no longer counts")
+	})
+
+	run(t, "ErrNotFound", func(t *testing.T, s accounts.Store) {
+		_, err := s.RecordEmail(t.Context(), accounts.EmailRecord{UserID: 999999, Kind: accounts.NoticeVerify, At: T0}, quota(T0))
+		assert.ErrorIs(t, err, accounts.ErrNotFound)
+	})
+
+	run(t, "ConcurrentCallsCountOnce", func(t *testing.T, s accounts.Store) {
+		ctx := t.Context()
+		a := newUser(t, s, "alice@example.com", "Alice", accounts.RoleUser)
+		const n = 8
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wins := 0
+		var errs []error
+		start := make(chan struct{})
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				at := T0.Add(time.Duration(i) * time.Microsecond)
+				ok, err := s.RecordEmail(ctx, rec(a, accounts.NoticeVerify, at), quota(at))
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					errs = append(errs, err)
+				} else if ok {
+					wins++
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		require.Empty(t, errs)
+		assert.Equal(t, 1, wins, "one email per interval, however many ask at once")
+	})
 }

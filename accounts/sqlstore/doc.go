@@ -12,7 +12,8 @@
 //	...
 //	err = store.Migrate(ctx)
 //
-// Tables: accounts_users (email unique by its lower-cased form, email_key)
-// and accounts_tokens (one-time tokens by SHA-256 hash, cascading with
-// their user).
+// Tables: accounts_users (email unique by its lower-cased form, email_key),
+// accounts_tokens (one-time tokens by SHA-256 hash, cascading with their
+// user) and accounts_emails (the account emails of the last day per user,
+// for the email limits; pruned as it is written).
 package sqlstore

@@ -117,7 +117,8 @@ func (p *Pages) register(c *gin.Context) {
 			Lines: []string{"We sent a link to " + email + "; it is valid for " + humanDuration(p.d.VerifyTTL) + "."}}
 		v.Paras = []string{
 			"Open the link in the email to confirm your address. You can log in once your address is confirmed.",
-			"Nothing after a few minutes? Look in your spam folder and check the address above, then ask for a new link.",
+			"Nothing after a few minutes? Look in your spam folder and check the address above, then ask for a new link. " +
+				p.emailPace(),
 		}
 		v.Links = []link{{Href: p.url("/verify/resend"), Text: "Send a new confirmation link"}, {Href: p.d.LoginURL, Text: "Log in"}}
 		p.message(c, http.StatusOK, v)
@@ -228,7 +229,7 @@ func (p *Pages) resend(c *gin.Context) {
 		Lines: []string{"If " + email + " belongs to an account that is waiting for confirmation, we sent a new link to it; it is valid for " +
 			humanDuration(p.d.VerifyTTL) + "."}}
 	v.Paras = []string{
-		"Open the link in the email to confirm your address. Links sent earlier keep working until they expire.",
+		"Open the link in the email to confirm your address. Links sent earlier keep working until they expire. " + p.emailPace(),
 		"Already confirmed? Just log in. Forgot your password? Ask for a reset link.",
 	}
 	v.Links = []link{{Href: p.d.LoginURL, Text: "Log in"}, {Href: p.url("/forgot"), Text: "Forgot your password?"}}
@@ -277,7 +278,8 @@ func (p *Pages) forgot(c *gin.Context) {
 			humanDuration(p.d.ResetTTL) + "."}}
 	v.Paras = []string{
 		"Open the link in the email and choose a new password. Your current password keeps working until then.",
-		"Nothing after a few minutes? Look in your spam folder and check that this is the address you registered with, then ask again.",
+		"Nothing after a few minutes? Look in your spam folder and check that this is the address you registered with, then ask again. " +
+			p.emailPace(),
 	}
 	v.Links = []link{{Href: p.url("/forgot"), Text: "Ask again"}, {Href: p.d.LoginURL, Text: "Log in"}}
 	p.message(c, http.StatusOK, v)
@@ -365,12 +367,20 @@ func LoginError(err error) string {
 	case errors.Is(err, accounts.ErrInvalidLogin):
 		return "The email address or password is wrong. Check them and try again, or choose a new password at /forgot."
 	case errors.Is(err, accounts.ErrNotVerified):
-		return "Confirm your email address first: we have just sent you a new link (look in your spam folder too). " +
-			"Nothing arrived? Ask for another at /verify/resend."
+		return "Confirm your email address first: open the link we emailed you (look in your spam folder too; " +
+			"we send a new one at most every few minutes). Nothing arrived? Ask for another at /verify/resend."
 	case errors.Is(err, accounts.ErrBlocked):
 		return "This account is blocked. Contact the service's staff if you think this is a mistake."
 	case errors.Is(err, accounts.ErrInvalid):
 		return accounts.Message(err)
 	}
 	return "Something went wrong on our side. Try again in a few minutes."
+}
+
+// emailPace tells that asking again soon sends nothing (the accounts
+// Service's email limits), in the same words whether or not the address
+// has an account.
+func (p *Pages) emailPace() string {
+	return "We send one address at most one such email every " + humanDuration(p.d.EmailInterval) +
+		": ask again sooner and nothing more is sent, while the link already sent keeps working."
 }

@@ -61,6 +61,11 @@ type Deps struct {
 	// pages quote them. Defaults accounts.DefaultVerifyTTL and
 	// accounts.DefaultResetTTL.
 	VerifyTTL, ResetTTL time.Duration
+	// EmailInterval is how often one address is sent an account email of
+	// one kind at most, as configured in the accounts Service
+	// (accounts.WithEmailLimits); the pages quote it. Default
+	// accounts.DefaultEmailInterval.
+	EmailInterval time.Duration
 	// RateBurst and RateEvery limit POSTs to /register, /forgot and
 	// /verify/resend per client address (one bucket shared by the three
 	// forms; IPv6 addresses are grouped by /64): RateBurst at once, then one
@@ -121,6 +126,9 @@ func New(deps Deps) (*Pages, error) {
 	}
 	if deps.VerifyTTL <= 0 {
 		deps.VerifyTTL = accounts.DefaultVerifyTTL
+	}
+	if deps.EmailInterval <= 0 {
+		deps.EmailInterval = accounts.DefaultEmailInterval
 	}
 	if deps.ResetTTL <= 0 {
 		deps.ResetTTL = accounts.DefaultResetTTL

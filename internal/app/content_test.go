@@ -54,7 +54,7 @@ func TestOpenContent(t *testing.T) {
 	user := accounts.WithUser(context.Background(), accounts.User{ID: 2, Role: accounts.RoleUser})
 	msg, err := a.Mailings.CreateMessage(user, mailing.Message{Subject: "Hi", Body: "Hello"})
 	require.NoError(t, err)
-	cl, err := a.Mailings.CreateClient(user, mailing.Client{Email: "ann@example.com"})
+	cl, err := a.Mailings.CreateClient(user, mailing.Client{Email: "ann@example.com", Name: "Ann"})
 	require.NoError(t, err)
 	_, err = a.Mailings.CreateMailing(user, mailing.Mailing{MessageID: msg.ID, ClientIDs: []int64{cl.ID},
 		Start: time.Now().Add(time.Hour), End: time.Now().Add(48 * time.Hour), Period: mailing.Daily})

@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
@@ -28,6 +30,10 @@ import (
 
 // stepTimeout bounds each browser step (a navigation and its waits).
 const stepTimeout = 30 * time.Second
+
+// poll makes chromedp.Poll check every 50 ms (its default waits for
+// animation frames, which a headless background tab may never draw).
+var poll = chromedp.WithPollingInterval(50 * time.Millisecond)
 
 // The demo's accounts, as `serve --demo` prints them.
 var demoLogins = []e2e.Login{
@@ -213,6 +219,29 @@ func testBrowser(t *testing.T, b *browser, srv *e2e.Server) {
 		}
 		tab.screenshot("10-alice-mailings.png")
 
+		// GoAdmin's scripts work under the panel's Content-Security-Policy:
+		// an action (its confirmation dialog, the AJAX post, the answer)
+		// and a PJAX navigation from the side menu.
+		var clicked bool
+		tab.run("click Send now", chromedp.Evaluate(`(() => {
+			const row = Array.from(document.querySelectorAll('section.content table tbody tr')).find(r => r.textContent.includes('Weekly news'));
+			const a = row && Array.from(row.querySelectorAll('a')).find(a => a.textContent.trim() === 'Send now');
+			if (!a) return false;
+			$(a).trigger('click');
+			return true;
+		})()`, &clicked))
+		require.True(t, clicked, "the running mailing's row has a Send now action")
+		pages := tab.documents()
+		// The dialog takes clicks once it has appeared (class "visible").
+		tab.run("confirm Send now", chromedp.WaitVisible(".sweet-alert.visible button.confirm", chromedp.ByQuery),
+			chromedp.Click(".sweet-alert.visible button.confirm", chromedp.ByQuery))
+		// The action posts, shows the answer and reloads the list.
+		assert.Equal(t, http.StatusOK, tab.waitResponse("/admin/operation/mailing-send"), "Send now's answer")
+		tab.waitFor("the list to reload", func() bool { return tab.documents() > pages })
+		tab.run("wait for the reloaded list", chromedp.WaitVisible("section.content table", chromedp.ByQuery))
+		tab.run("follow the menu to Messages", chromedp.Click(`aside.main-sidebar a[href="/admin/info/messages"]`, chromedp.ByQuery),
+			chromedp.Poll(`(document.querySelector('section.content-header h1') || {textContent: ''}).textContent.trim().startsWith('Messages')`, nil, poll))
+
 		rows = tab.table("/admin/info/deliveries", "Deliveries")
 		require.Len(t, rows, 3, "alice's deliveries:\n%s", strings.Join(rows, "\n"))
 		for i, r := range rows {
@@ -230,6 +259,13 @@ func testBrowser(t *testing.T, b *browser, srv *e2e.Server) {
 		assert.Contains(t, tab.text("#runs-table"), "3", "the run's three sends are counted")
 		assert.Equal(t, 3, tab.count("#clients-table tbody tr"), "one row per client")
 		tab.screenshot("15-alice-report.png")
+
+		// The header's Log out button ends the session: the panel then
+		// sends her to the login page.
+		tab.run("log out", chromedp.Navigate(b.url+"/admin"), chromedp.WaitVisible("#logout-button", chromedp.ByQuery),
+			chromedp.Click("#logout-button", chromedp.ByQuery), chromedp.WaitVisible("#sign-in-form", chromedp.ByQuery))
+		assert.Equal(t, "Log in · SkyChimp", tab.title())
+		tab.run("open the panel logged out", chromedp.Navigate(b.url+"/admin/info/mailings"), chromedp.WaitVisible("#sign-in-form", chromedp.ByQuery))
 		tab.checkClean()
 	})
 
@@ -404,8 +440,10 @@ type tab struct {
 
 	mu       sync.Mutex
 	urls     map[network.RequestID]string
-	problems []string // fail the test
-	notes    []string // logged: known defects outside the test's reach
+	statuses map[string]int // the status of the last answer, by path
+	docs     int            // page loads (document requests) so far
+	problems []string       // fail the test
+	notes    []string       // logged: known defects outside the test's reach
 }
 
 // knownIssues are defects the test reports (t.Log) instead of failing on;
@@ -436,11 +474,25 @@ func (b *browser) newTab(t *testing.T, expected ...string) *tab {
 	require.NoError(t, err, "open a window in the new browser context")
 	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithTargetID(tid))
 	t.Cleanup(cancel)
-	tb := &tab{t: t, b: b, ctx: ctx, expected: expected, urls: map[network.RequestID]string{}}
+	tb := &tab{t: t, b: b, ctx: ctx, expected: expected, urls: map[network.RequestID]string{}, statuses: map[string]int{}}
 	chromedp.ListenTarget(ctx, tb.listen)
 	require.NoError(t, firstRun(ctx), "attach to the new tab")
+	// Report every Content-Security-Policy violation as a console error
+	// (caught by listen); a script added this way is outside the page's
+	// policy.
+	tb.run("watch for CSP violations", chromedp.ActionFunc(func(ctx context.Context) error {
+		_, err := page.AddScriptToEvaluateOnNewDocument(cspWatch).Do(ctx)
+		return err
+	}))
 	return tb
 }
+
+// cspWatch turns the page's Content-Security-Policy violations into
+// console errors.
+const cspWatch = `document.addEventListener('securitypolicyviolation', function (e) {
+	console.error('Content-Security-Policy violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || '?') +
+		' at ' + e.sourceFile + ':' + e.lineNumber + ' ' + (e.sample || ''));
+});`
 
 func (tb *tab) listen(ev any) {
 	tb.mu.Lock()
@@ -449,10 +501,14 @@ func (tb *tab) listen(ev any) {
 	case *network.EventRequestWillBeSent:
 		u := ev.Request.URL
 		tb.urls[ev.RequestID] = u
+		if ev.Type == network.ResourceTypeDocument {
+			tb.docs++
+		}
 		if tb.thirdParty(u) {
 			tb.problem(fmt.Sprintf("a page of %s asks a third party for %s", ev.DocumentURL, u))
 		}
 	case *network.EventResponseReceived:
+		tb.statuses[strings.TrimPrefix(ev.Response.URL, tb.b.url)] = int(ev.Response.Status)
 		if ev.Response.Status >= 400 && !tb.isExpected(ev.Response.URL) && !tb.thirdParty(ev.Response.URL) {
 			tb.problem(fmt.Sprintf("%s answered %d %s", ev.Response.URL, ev.Response.Status, ev.Response.StatusText))
 		}
@@ -467,6 +523,12 @@ func (tb *tab) listen(ev any) {
 			msg += " " + d.Exception.Description
 		}
 		tb.problem(fmt.Sprintf("script error at %s:%d: %s", d.URL, d.LineNumber, msg))
+	case *cdplog.EventEntryAdded:
+		// The browser's own error messages (failed loads, source network,
+		// are checked above; policy violations are reported by cspWatch).
+		if e := ev.Entry; e.Level == cdplog.LevelError && e.Source != cdplog.SourceNetwork {
+			tb.problem(fmt.Sprintf("browser %s error at %s: %s", e.Source, e.URL, e.Text))
+		}
 	case *runtime.EventConsoleAPICalled:
 		if ev.Type == runtime.APITypeError {
 			var args []string
@@ -520,6 +582,47 @@ func (tb *tab) checkClean() {
 	assert.Empty(tb.t, tb.problems, "failed requests or script errors in the pages")
 }
 
+// documents returns how many pages the tab has loaded so far.
+func (tb *tab) documents() int {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	return tb.docs
+}
+
+// waitResponse waits for an answer to a request for path (on the
+// server) and returns its status.
+func (tb *tab) waitResponse(path string) int {
+	tb.t.Helper()
+	var status int
+	tb.waitFor("an answer to "+path, func() bool {
+		tb.mu.Lock()
+		defer tb.mu.Unlock()
+		status = tb.statuses[path]
+		return status != 0
+	})
+	return status
+}
+
+// waitFor waits up to stepTimeout for cond, which the browser's events
+// make true.
+func (tb *tab) waitFor(what string, cond func() bool) {
+	tb.t.Helper()
+	deadline := time.NewTimer(stepTimeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline.C:
+			tb.mu.Lock()
+			problems := strings.Join(tb.problems, "\n")
+			tb.mu.Unlock()
+			tb.t.Fatalf("waited %s for %s\nproblems in the tab so far:\n%s", stepTimeout, what, problems)
+		case <-tick.C:
+		}
+	}
+}
+
 // run runs actions within stepTimeout.
 func (tb *tab) run(step string, actions ...chromedp.Action) {
 	tb.t.Helper()
@@ -531,7 +634,10 @@ func (tb *tab) run(step string, actions ...chromedp.Action) {
 		lctx, cancel := context.WithTimeout(tb.ctx, 2*time.Second)
 		defer cancel()
 		_ = chromedp.Run(lctx, chromedp.Location(&loc))
-		tb.t.Fatalf("%s: %v (the tab is at %s)", step, err, loc)
+		tb.mu.Lock()
+		problems := strings.Join(tb.problems, "\n")
+		tb.mu.Unlock()
+		tb.t.Fatalf("%s: %v (the tab is at %s)\nproblems in the tab so far:\n%s", step, err, loc, problems)
 	}
 }
 
@@ -573,6 +679,8 @@ func (tb *tab) checkPanel(menu, forbidden []string, description string) {
 		assert.NotContains(tb.t, got, f, "the side menu")
 	}
 	assert.Equal(tb.t, "Dashboard "+description, tb.text("section.content-header h1"), "the dashboard's heading")
+	assert.Equal(tb.t, "SkyChimp", tb.text("footer.main-footer"), "the footer names the panel only (no GoAdmin version)")
+	assert.Equal(tb.t, 1, tb.count("header form[action='/admin/logout'] #logout-button"), "the header's Log out button")
 }
 
 // menu returns the side menu's entries, in page order.

@@ -64,12 +64,12 @@ type row struct {
 // tab-separated, UTF-8 (a byte-order mark is skipped), quoted as RFC 4180
 // says. When the first row names columns (email, name, comment in any
 // order and case; "e-mail", "full name", "notes" and the like too), it is
-// the header; otherwise every row is email[,name[,comment]]. Blank rows
+// the header; otherwise every row is email,name[,comment]. Blank rows
 // are skipped.
 //
 // Every problem is reported with its line: a row that cannot be read,
 // too many columns, text that is not UTF-8, a missing or invalid email, a
-// name or comment too long, an email repeated within the file (naming the
+// missing name, a name or comment too long, an email repeated within the file (naming the
 // line where it first appears); and for the file: empty, too big, a bad
 // header. Clients are returned only when there is no problem at all.
 func Parse(r io.Reader) ([]mailing.Client, []RowError) {
@@ -223,11 +223,14 @@ func parseHeader(rec []string, line int) ([]string, []RowError, bool) {
 	if where["email"] == 0 {
 		errs = append(errs, RowError{Line: line, Reason: "the header has no email column"})
 	}
+	if where["name"] == 0 {
+		errs = append(errs, RowError{Line: line, Reason: "the header has no name column: every client needs a full name"})
+	}
 	return cols, errs, true
 }
 
 // parseRow reads one data row in the header's columns, or as
-// email[,name[,comment]] without a header, and validates it.
+// email,name[,comment] without a header, and validates it.
 func parseRow(rec []string, line int, header []string) (row, []RowError) {
 	cols := header
 	if cols == nil {
@@ -237,7 +240,7 @@ func parseRow(rec []string, line int, header []string) (row, []RowError) {
 		// Trailing empty fields (a spreadsheet's stray commas) are harmless.
 		extra := rec[len(cols):]
 		if !blank(extra) {
-			want := "email[,name[,comment]]"
+			want := "email,name[,comment]"
 			if header != nil {
 				want = fmt.Sprintf("the header has %d", len(header))
 			}
@@ -267,7 +270,13 @@ func parseRow(rec []string, line int, header []string) (row, []RowError) {
 		return row{}, errs
 	}
 	if strings.TrimSpace(c.Email) == "" {
-		return row{}, []RowError{{Line: line, Field: "email", Reason: "missing email"}}
+		errs = append(errs, RowError{Line: line, Field: "email", Reason: "missing email"})
+	}
+	if strings.TrimSpace(c.Name) == "" {
+		errs = append(errs, RowError{Line: line, Field: "name", Reason: "missing name: every client needs a full name"})
+	}
+	if len(errs) > 0 {
+		return row{}, errs
 	}
 	if err := c.Validate(); err != nil {
 		var ve *mailing.ValidationError

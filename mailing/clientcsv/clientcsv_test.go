@@ -23,10 +23,10 @@ func TestParse(t *testing.T) {
 		file string
 		want []mailing.Client
 	}{
-		{"Headerless", "ann@example.com,Ann Archer,VIP\nbob@example.org\n cat@example.com , Cat \n",
-			[]mailing.Client{{Email: "ann@example.com", Name: "Ann Archer", Comment: "VIP"}, {Email: "bob@example.org"}, {Email: "cat@example.com", Name: "Cat"}}},
-		{"HeaderAnyOrderAndCase", "Comment,E-Mail,Full Name\nfriend,ann@example.com,Ann\n,bob@example.org,\n",
-			[]mailing.Client{{Email: "ann@example.com", Name: "Ann", Comment: "friend"}, {Email: "bob@example.org"}}},
+		{"Headerless", "ann@example.com,Ann Archer,VIP\nbob@example.org,Bob\n cat@example.com , Cat \n",
+			[]mailing.Client{{Email: "ann@example.com", Name: "Ann Archer", Comment: "VIP"}, {Email: "bob@example.org", Name: "Bob"}, {Email: "cat@example.com", Name: "Cat"}}},
+		{"HeaderAnyOrderAndCase", "Comment,E-Mail,Full Name\nfriend,ann@example.com,Ann\n,bob@example.org,Bob\n",
+			[]mailing.Client{{Email: "ann@example.com", Name: "Ann", Comment: "friend"}, {Email: "bob@example.org", Name: "Bob"}}},
 		{"BOMSemicolonsCRLF", "\ufeffEMAIL;NAME\r\nann@example.com;Ann\r\n",
 			[]mailing.Client{{Email: "ann@example.com", Name: "Ann"}}},
 		{"Tabs", "email\tname\nann@example.com\tAnn\n", []mailing.Client{{Email: "ann@example.com", Name: "Ann"}}},
@@ -70,16 +70,24 @@ func TestParseErrors(t *testing.T) {
 				{Line: 10, Reason: `the row cannot be read: a quoted field is not closed, or a quote inside it is not doubled ("")`},
 			}},
 		{"TooManyColumnsHeaderless", "ann@example.com,Ann,note,more\n",
-			[]clientcsv.RowError{{Line: 1, Reason: "too many columns: 4 (email[,name[,comment]])"}}},
-		{"BareQuote", "ann@example.com,An\"n\nbob@example.org\n",
+			[]clientcsv.RowError{{Line: 1, Reason: "too many columns: 4 (email,name[,comment])"}}},
+		{"BareQuote", "ann@example.com,An\"n\nbob@example.org,Bob\n",
 			[]clientcsv.RowError{{Line: 1, Reason: `the row cannot be read: a quote (") appears inside a field that is not quoted: quote the field and double the quote`}}},
-		{"LineNumbersAfterMultiLineField", "email,comment\nann@example.com,\"a\nb\nc\"\nbad\n",
+		{"LineNumbersAfterMultiLineField", "email,comment,name\nann@example.com,\"a\nb\nc\",Ann\nbad,,Bad\n",
 			[]clientcsv.RowError{{Line: 5, Field: "email", Reason: `"bad" is not a valid email address`}}},
 		{"Empty", "", []clientcsv.RowError{{Reason: "the file is empty"}}},
 		{"Blank", "\n \r\n,,\n", []clientcsv.RowError{{Reason: "the file is empty"}}},
 		{"OnlyHeader", "email,name\n", []clientcsv.RowError{{Reason: "the file has a header but no clients"}}},
-		{"UnknownColumn", "email,phone\nann@example.com,123\n",
+		{"UnknownColumn", "email,name,phone\nann@example.com,Ann,123\n",
 			[]clientcsv.RowError{{Line: 1, Reason: `unknown column "phone": the columns are email, name and comment`}}},
+		{"MissingName", "email,name\nann@example.com,Ann\nbob@example.org, \n,\n",
+			[]clientcsv.RowError{{Line: 3, Field: "name", Reason: "missing name: every client needs a full name"}}},
+		{"MissingNameHeaderless", "ann@example.com\n",
+			[]clientcsv.RowError{{Line: 1, Field: "name", Reason: "missing name: every client needs a full name"}}},
+		{"NoNameColumn", "email\nann@example.com\n", []clientcsv.RowError{
+			{Line: 1, Reason: "the header has no name column: every client needs a full name"},
+			{Line: 2, Field: "name", Reason: "missing name: every client needs a full name"},
+		}},
 		{"DuplicateColumn", "email,name,Full name\nann@example.com,A,B\n",
 			[]clientcsv.RowError{{Line: 1, Reason: `column "name" appears twice (columns 2 and 3)`}}},
 		{"NoEmailColumn", "name,comment\nAnn,hi\n", []clientcsv.RowError{
@@ -145,14 +153,14 @@ func TestImport(t *testing.T) {
 			assert.Equal(t, []string{"ann@example.com", "bob@example.org"}, clients(t, svc))
 		})
 		t.Run("ErrInvalidImportsNothing", func(t *testing.T) {
-			n, errs, err := clientcsv.Import(as(user1), svc, strings.NewReader("cat@example.com\nnot-an-address\ndan@example.com\n"))
+			n, errs, err := clientcsv.Import(as(user1), svc, strings.NewReader("cat@example.com,Cat\nnot-an-address,Nobody\ndan@example.com,Dan\n"))
 			require.ErrorIs(t, err, mailing.ErrInvalid)
 			assert.Zero(t, n)
 			assert.Equal(t, []clientcsv.RowError{{Line: 2, Field: "email", Reason: `"not-an-address" is not a valid email address`}}, errs)
 			assert.Equal(t, []string{"ann@example.com", "bob@example.org"}, clients(t, svc), "nothing half-imported")
 		})
 		t.Run("ErrExistingClients", func(t *testing.T) {
-			n, errs, err := clientcsv.Import(as(user1), svc, strings.NewReader("email\ncat@example.com\nBOB@example.org\ndan@example.com\nann@example.com\n"))
+			n, errs, err := clientcsv.Import(as(user1), svc, strings.NewReader("email,name\ncat@example.com,Cat\nBOB@example.org,Bob\ndan@example.com,Dan\nann@example.com,Ann\n"))
 			require.ErrorIs(t, err, mailing.ErrInvalid)
 			assert.Zero(t, n)
 			assert.Equal(t, []clientcsv.RowError{
@@ -162,15 +170,15 @@ func TestImport(t *testing.T) {
 			assert.Len(t, clients(t, svc), 2, "nothing half-imported")
 		})
 		t.Run("ErrForbidden", func(t *testing.T) {
-			_, errs, err := clientcsv.Import(as(manager), svc, strings.NewReader("eve@example.com\n"))
+			_, errs, err := clientcsv.Import(as(manager), svc, strings.NewReader("eve@example.com,Eve\n"))
 			require.ErrorIs(t, err, mailing.ErrForbidden)
 			assert.Empty(t, errs)
-			_, _, err = clientcsv.Import(context.Background(), svc, strings.NewReader("eve@example.com\n"))
+			_, _, err = clientcsv.Import(context.Background(), svc, strings.NewReader("eve@example.com,Eve\n"))
 			require.ErrorIs(t, err, accounts.ErrUnauthenticated)
 		})
 		t.Run("OtherOwnersDoNotClash", func(t *testing.T) {
 			other := accounts.User{ID: 2, Role: accounts.RoleUser}
-			n, errs, err := clientcsv.Import(as(other), svc, strings.NewReader("ann@example.com\n"))
+			n, errs, err := clientcsv.Import(as(other), svc, strings.NewReader("ann@example.com,Ann\n"))
 			require.NoError(t, err)
 			assert.Empty(t, errs)
 			assert.Equal(t, 1, n)

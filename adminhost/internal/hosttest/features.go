@@ -198,8 +198,8 @@ func Blog(t *testing.T, e *Env) {
 		require.NoError(t, err)
 		assert.False(t, got.Published)
 
-		code, msg = opJSON(t, must(cm.PostForm("/admin/operation/post-publish", url.Values{"id": {"999999"}})))
-		assert.NotZero(t, code)
+		code, msg = statusJSON(t, must(cm.PostForm("/admin/operation/post-publish", url.Values{"id": {"999999"}})), http.StatusNotFound)
+		assert.Equal(t, http.StatusNotFound, code)
 		assert.Equal(t, "Not found.", msg)
 	})
 
@@ -342,9 +342,12 @@ func Reports(t *testing.T, e *Env) {
 		assert.Equal(t, 5, strings.Count(r.Body, `<tr class="client">`))
 		assert.Contains(t, r.Body, "dora"+strconv.FormatInt(n, 10)+".c54@example.org")
 		assert.Contains(t, r.Body, `href="`+report+`?page=1#clients"`)
-		r, err = dc.Get(report + "?page=x")
-		require.NoError(t, err)
-		assert.Equal(t, 50, strings.Count(r.Body, `<tr class="client">`), "a bad page is the first")
+		for _, p := range []string{"x", "0", "-1", "1e3", "2&page=3"} {
+			r, err = dc.Get(report + "?page=" + p)
+			require.NoError(t, err)
+			assert.Equal(t, http.StatusBadRequest, r.Status, "page=%s", p)
+			assert.Contains(t, r.Body, "The page number", "page=%s", p)
+		}
 	})
 
 	t.Run("OthersReports", func(t *testing.T) {
@@ -501,7 +504,7 @@ func ImportCSV(t *testing.T, e *Env) {
 		require.NoError(t, err)
 		assert.Empty(t, cs)
 
-		r = post("email\n" + e.Data[Alice].Clients[0].Email + "\n")
+		r = post("email,name\n" + e.Data[Alice].Clients[0].Email + ",Already\n")
 		assert.Equal(t, http.StatusUnprocessableEntity, r.Status)
 		errs = importErrRE.FindAllStringSubmatch(r.Body, -1)
 		require.Len(t, errs, 1)
@@ -511,7 +514,7 @@ func ImportCSV(t *testing.T, e *Env) {
 
 	t.Run("GoodFile", func(t *testing.T) {
 		before := count()
-		r := post("email;name\nann.x2@example.org;Ann\nben.x2@example.org;Ben\ncid.x2@example.org;\n")
+		r := post("email;name\nann.x2@example.org;Ann\nben.x2@example.org;Ben\ncid.x2@example.org;Cid\n")
 		require.Equal(t, http.StatusSeeOther, r.Status, clip(r.Body))
 		assert.Equal(t, "/admin/import/clients", r.Location)
 		assert.Equal(t, before+3, count())
@@ -532,7 +535,7 @@ func ImportCSV(t *testing.T, e *Env) {
 		assert.Equal(t, http.StatusUnprocessableEntity, r.Status)
 		assert.Contains(t, r.Body, "Choose a CSV file to import.")
 
-		r, err = alice.PostFileTyped("/admin/import/clients", url.Values{}, "file", "c.csv", "text/csv", []byte("email\nnotoken.x3@example.org\n"))
+		r, err = alice.PostFileTyped("/admin/import/clients", url.Values{}, "file", "c.csv", "text/csv", []byte("email,name\nnotoken.x3@example.org,No Token\n"))
 		require.NoError(t, err)
 		assert.Equal(t, http.StatusForbidden, r.Status, "a form token is needed")
 
@@ -548,7 +551,7 @@ func ImportCSV(t *testing.T, e *Env) {
 		evil := e.NewClient("evil")
 		evil.http.Jar = alice.http.Jar
 		evil.Origin = "http://evil.example"
-		r, err = evil.PostFileTyped("/admin/import/clients", url.Values{"__go_admin_t_": {token()}}, "file", "c.csv", "text/csv", []byte("email\nevil.x3@example.org\n"))
+		r, err = evil.PostFileTyped("/admin/import/clients", url.Values{"__go_admin_t_": {token()}}, "file", "c.csv", "text/csv", []byte("email,name\nevil.x3@example.org,Evil\n"))
 		require.NoError(t, err)
 		assert.Equal(t, http.StatusForbidden, r.Status, "cross-origin")
 		assert.Equal(t, before, count())

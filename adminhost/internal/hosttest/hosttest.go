@@ -96,6 +96,10 @@ type Env struct {
 	Post     blog.Post           // a draft of the content manager's
 	Logs     *LogBuffer
 
+	// AccountsClock is the accounts Service's clock: the wall clock's time
+	// at Open, moved only by tests (to pass the email limits).
+	AccountsClock *accountstest.FakeClock
+
 	closers []func()
 }
 
@@ -183,7 +187,9 @@ func Open(ctx context.Context, d sqldb.Dialect) (env *Env, err error) {
 
 	log := slog.New(slog.NewTextHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.Notifier = &accountstest.FakeNotifier{}
+	e.AccountsClock = accountstest.NewFakeClock(time.Now())
 	opts := append([]accounts.Option{accounts.WithPasswordHasher(accountstest.FastHasher()), accounts.WithLogger(log),
+		accounts.WithClock(e.AccountsClock),
 		accounts.WithBaseURL("http://127.0.0.1")}, adminhost.AccountOptions(db, d, log)...)
 	e.Accounts = accounts.NewService(accStore, e.Notifier, opts...)
 	e.Mailings = mailing.NewService(e.Store, nil)
@@ -351,8 +357,14 @@ type Client struct {
 	env  *Env
 	http *http.Client
 	Name string
-	// Origin, when set, is sent as the Origin header of every request.
+	// Origin, when set, is sent as the Origin header of every request;
+	// otherwise a POST carries the server's own origin, as a browser's
+	// does.
 	Origin string
+	// Bare sends no Origin (and no Referer or Sec-Fetch-Site, which the
+	// client never sends): a non-browser client, or a browser too old to
+	// say where a request comes from.
+	Bare bool
 	// IP is the client's address, sent as X-Forwarded-For (the test
 	// server trusts its loopback peer as a proxy): each client has its
 	// own, so that each has its own sign-in allowance.
@@ -390,8 +402,11 @@ func (c *Client) Login(email, password string) (*Response, error) {
 }
 
 func (c *Client) do(req *http.Request) (*Response, error) {
-	if c.Origin != "" {
+	switch {
+	case c.Origin != "":
 		req.Header.Set("Origin", c.Origin)
+	case !c.Bare && req.Method != http.MethodGet && req.Method != http.MethodHead && req.Header.Get("Origin") == "":
+		req.Header.Set("Origin", c.env.Server.URL)
 	}
 	if c.IP != "" && req.Header.Get("X-Forwarded-For") == "" {
 		req.Header.Set("X-Forwarded-For", c.IP)

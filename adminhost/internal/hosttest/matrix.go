@@ -317,7 +317,7 @@ func (e *Env) target(t *testing.T, table, op, role string, scratch map[string]ma
 		var id int64
 		switch table {
 		case "clients":
-			c, err := e.Mailings.CreateClient(uctx, mailing.Client{Email: fmt.Sprintf("bob.scratch%d@example.net", n)})
+			c, err := e.Mailings.CreateClient(uctx, mailing.Client{Email: fmt.Sprintf("bob.scratch%d@example.net", n), Name: "Bob Scratch"})
 			require.NoError(t, err)
 			id = c.ID
 		case "messages":

@@ -35,6 +35,13 @@ func RunScenarios(t *testing.T, e *Env) {
 	t.Run("Reports", func(t *testing.T) { Reports(t, e) })
 	t.Run("ImportCSV", func(t *testing.T) { ImportCSV(t, e) })
 	t.Run("SignInLimit", func(t *testing.T) { SignInLimit(t, e) })
+	t.Run("BadListQueries", func(t *testing.T) { BadListQueries(t, e) })
+	t.Run("UnknownIDs", func(t *testing.T) { UnknownIDs(t, e) })
+	t.Run("Logout", func(t *testing.T) { Logout(t, e) })
+	t.Run("SilentPOSTs", func(t *testing.T) { SilentPOSTs(t, e) })
+	t.Run("ContentSecurityPolicy", func(t *testing.T) { ContentSecurityPolicy(t, e) })
+	t.Run("MailingRules", func(t *testing.T) { MailingRules(t, e) })
+	t.Run("EmailLimits", func(t *testing.T) { EmailLimits(t, e) })
 }
 
 var csrfFieldRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
@@ -143,10 +150,17 @@ func assertSessionCookie(t *testing.T, r *Response) {
 	assert.True(t, found, "no session cookie set: %v", r.Header.Values("Set-Cookie"))
 }
 
-// opJSON decodes an action's answer.
+// opJSON decodes an action's answer, which must be a 200.
 func opJSON(t *testing.T, r *Response) (int, string) {
 	t.Helper()
-	require.Equal(t, http.StatusOK, r.Status, r.Body)
+	return statusJSON(t, r, http.StatusOK)
+}
+
+// statusJSON decodes a JSON answer ({"code", "msg"}) that must have the
+// HTTP status status.
+func statusJSON(t *testing.T, r *Response, status int) (int, string) {
+	t.Helper()
+	require.Equal(t, status, r.Status, r.Body)
 	var v struct {
 		Code int    `json:"code"`
 		Msg  string `json:"msg"`
@@ -219,8 +233,8 @@ func BlockEndsSession(t *testing.T, e *Env) {
 	r, err = a.PostForm("/admin/operation/user-block", url.Values{"id": {strconv.FormatInt(e.Users[Bob].ID, 10)}})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, r.Status)
-	code, msg = opJSON(t, must(m.PostForm("/admin/operation/user-block", url.Values{"id": {strconv.FormatInt(e.Users[Super].ID, 10)}})))
-	assert.NotZero(t, code)
+	code, msg = statusJSON(t, must(m.PostForm("/admin/operation/user-block", url.Values{"id": {strconv.FormatInt(e.Users[Super].ID, 10)}})), http.StatusForbidden)
+	assert.Equal(t, http.StatusForbidden, code)
 	assert.Contains(t, msg, "not allowed")
 	u, err := e.Accounts.Store().GetUser(context.Background(), e.Users[Super].ID)
 	require.NoError(t, err)
@@ -265,11 +279,11 @@ func StaffActions(t *testing.T, e *Env) {
 
 	a, err := e.Login(Alice)
 	require.NoError(t, err)
-	code, msg = opJSON(t, must(a.PostForm("/admin/operation/mailing-send", url.Values{"id": {strconv.FormatInt(bob.Running.ID, 10)}})))
-	assert.NotZero(t, code)
+	code, msg = statusJSON(t, must(a.PostForm("/admin/operation/mailing-send", url.Values{"id": {strconv.FormatInt(bob.Running.ID, 10)}})), http.StatusNotFound)
+	assert.Equal(t, http.StatusNotFound, code)
 	assert.Equal(t, "Not found.", msg, "another user's mailing does not exist")
-	code, msg = opJSON(t, must(b.PostForm("/admin/operation/mailing-send", url.Values{"id": {id}})))
-	assert.NotZero(t, code)
+	code, msg = statusJSON(t, must(b.PostForm("/admin/operation/mailing-send", url.Values{"id": {id}})), http.StatusConflict)
+	assert.Equal(t, http.StatusConflict, code)
 	assert.Contains(t, msg, "not started")
 
 	before := len(e.Mailer.Sent())
