@@ -24,7 +24,7 @@ func runBench(ctx context.Context, e env, args []string) error {
 	}
 	fs := newFlags(e, "bench")
 	sizes := fs.String("n", "10000,100000", "numbers of recipients to measure, comma-separated")
-	workers := fs.Int("workers", 16, "concurrent sends")
+	workers := fs.Int("workers", 32, "concurrent sends")
 	conns := fs.Int("connections", 8, "SMTP connections in the pool")
 	claim := fs.Int("claim-batch", 0, "deliveries the engine leases at a time (0: the engine's default)")
 	mysqlDSN := fs.String("mysql", e.getenv(bench.MySQLEnv), "MySQL/MariaDB DSN (go-sql-driver form) on which to create and drop a scratch database; empty skips MySQL (env "+bench.MySQLEnv+")")

@@ -21,7 +21,7 @@ func appFlags(fs *flag.FlagSet, e env) func() (app.Config, error) {
 	fs.StringVar(&c.FromName, "from-name", envDefault(e, "SKYCHIMP_FROM_NAME", "Skychimp"), "sender name (env SKYCHIMP_FROM_NAME)")
 	fs.StringVar(&c.BaseURL, "base-url", envDefault(e, "SKYCHIMP_BASE_URL", "http://127.0.0.1:8080"), "the service's public URL, for links in emails (env SKYCHIMP_BASE_URL)")
 	fs.StringVar(&c.SecretFile, "secret-file", envDefault(e, "SKYCHIMP_SECRET_FILE", "skychimp.secret"), "file keeping the signing secret, created on first use, unless SKYCHIMP_SECRET is set")
-	workers := fs.String("workers", envDefault(e, "SKYCHIMP_WORKERS", "16"), "concurrent sends (env SKYCHIMP_WORKERS)")
+	workers := fs.String("workers", envDefault(e, "SKYCHIMP_WORKERS", "32"), "concurrent sends (env SKYCHIMP_WORKERS)")
 	rate := fs.String("rate", envDefault(e, "SKYCHIMP_RATE", "0"), "at most this many messages per second to the SMTP server, 0 for no limit (env SKYCHIMP_RATE)")
 	perHour := fs.String("rate-per-hour", envDefault(e, "SKYCHIMP_RATE_PER_HOUR", "0"), "at most this many messages per hour, 0 for no limit (env SKYCHIMP_RATE_PER_HOUR)")
 	heartbeat := fs.String("heartbeat", envDefault(e, "SKYCHIMP_HEARTBEAT", "15s"), "how long a stopped engine's deliveries stay held before another engine takes them over (env SKYCHIMP_HEARTBEAT)")

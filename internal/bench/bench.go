@@ -80,7 +80,7 @@ func (c *Config) setDefaults() {
 		c.Sizes = []int{10_000, 100_000}
 	}
 	if c.Workers <= 0 {
-		c.Workers = 16
+		c.Workers = 32
 	}
 	if c.Connections <= 0 {
 		c.Connections = 8
