@@ -34,7 +34,7 @@ type Service struct {
 
 // NewService returns a Service computing figures with store and checking
 // access to mailings with mailings. A nil clock means mailing.SystemClock.
-// Give it a cached store (NewCachedStore) to cache the home page.
+// Give it a ReadModel so that pages do not read the whole ledger.
 func NewService(store Store, mailings *mailing.Service, clock mailing.Clock) *Service {
 	if clock == nil {
 		clock = mailing.SystemClock{}
