@@ -37,11 +37,11 @@ type Content struct {
 	Cache     cache.CacheInterface[any]
 	CacheName string // for logs: "in-memory cache" or "Redis cache at host:port (db N)"
 
-	Blog       *blog.Service
-	BlogStore  *blog.CachedStore // the cached store under Blog
-	Images     *blog.Images
-	Views      *blog.ViewCounter
-	Stats *stats.Service
+	Blog      *blog.Service
+	BlogStore *blog.CachedStore // the cached store under Blog
+	Images    *blog.Images
+	Views     *blog.ViewCounter
+	Stats     *stats.Service
 	// Figures is the read model under Stats: every owner's figures in
 	// memory, refreshed in the background until Close.
 	Figures *stats.ReadModel

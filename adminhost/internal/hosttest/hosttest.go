@@ -89,7 +89,7 @@ type Env struct {
 	Posts    *blogsql.Store
 	Stats    *stats.Service
 	Figures  *stats.ReadModel // under Stats: Refresh it to see sends at once
-	MediaDir string // the blog's images
+	MediaDir string           // the blog's images
 	Host     *adminhost.Host
 	Server   *httptest.Server
 	Users    map[string]accounts.User
