@@ -22,11 +22,10 @@ const (
 	DefaultLedgerEvery  = 10 * time.Second
 	DefaultMaxWait      = time.Second
 	DefaultLoadTimeout  = 2 * time.Minute
-	// LedgerDutyFactor spaces ledger reads at least this many times their
-	// own duration apart, so that however large the ledger grows, the read
-	// model keeps the database busy at most about 1/(1+LedgerDutyFactor)
-	// of the time.
-	LedgerDutyFactor = 10
+	// DefaultLedgerDutyFactor spaces ledger reads at least 10 times their
+	// own duration apart: however large the ledger grows, the read model
+	// keeps the database busy at most about 1/11 of the time.
+	DefaultLedgerDutyFactor = 10
 )
 
 // Clock is the read model's time: mailing.SystemClock and
@@ -45,9 +44,12 @@ type ReadModelOptions struct {
 	// cache), and every client change.
 	CatalogEvery time.Duration
 	// LedgerEvery is how often, at most, the ledger is counted again
-	// (DefaultLedgerEvery); reads are also spaced LedgerDutyFactor times
-	// their own duration apart.
+	// (DefaultLedgerEvery).
 	LedgerEvery time.Duration
+	// LedgerDutyFactor also spaces ledger reads this many times their own
+	// duration apart (DefaultLedgerDutyFactor), so that a large ledger is
+	// counted less often instead of keeping the database busy.
+	LedgerDutyFactor float64
 	// MaxWait bounds how long a read waits for the catalog after
 	// Invalidate (DefaultMaxWait); after that it gets the previous one.
 	MaxWait time.Duration
@@ -118,6 +120,9 @@ func NewReadModel(s Store, o ReadModelOptions) *ReadModel {
 	}
 	if o.LedgerEvery <= 0 {
 		o.LedgerEvery = DefaultLedgerEvery
+	}
+	if o.LedgerDutyFactor <= 0 {
+		o.LedgerDutyFactor = DefaultLedgerDutyFactor
 	}
 	if o.MaxWait <= 0 {
 		o.MaxWait = DefaultMaxWait
@@ -220,7 +225,7 @@ func (m *ReadModel) ledgerSpacing(l *ledgerView) time.Duration {
 	if l == nil {
 		return m.o.LedgerEvery
 	}
-	return max(m.o.LedgerEvery, LedgerDutyFactor*l.took)
+	return max(m.o.LedgerEvery, time.Duration(m.o.LedgerDutyFactor*float64(l.took)))
 }
 
 const (
