@@ -11,8 +11,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/eko/gocache/lib/v4/cache"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/skychimp/skychimp/internal/tagcache"
 	"github.com/skychimp/skychimp/mailing"
 )
 
@@ -21,6 +23,7 @@ const (
 	DefaultCatalogEvery = 5 * time.Second
 	DefaultLedgerEvery  = 10 * time.Second
 	DefaultMaxWait      = time.Second
+	DefaultPollEvery    = time.Second
 	DefaultLoadTimeout  = 2 * time.Minute
 	// DefaultLedgerDutyFactor spaces ledger reads at least 10 times their
 	// own duration apart: however large the ledger grows, the read model
@@ -58,9 +61,17 @@ type ReadModelOptions struct {
 	// Days is how many days of hourly sends are kept, ending today
 	// (DefaultDays): Dashboard charts of up to Days days are served from
 	// memory, longer ones from the store.
-	Days   int
-	Clock  Clock // mailing.SystemClock
-	Logger *slog.Logger
+	Days int
+	// Shared, when set, is a cache every instance shares (Redis): each
+	// Invalidate is published through it (under CacheTag, after Prefix),
+	// and Run polls it every PollEvery (DefaultPollEvery), so that a
+	// mailing change made on another instance shows here within PollEvery
+	// instead of CatalogEvery. A cache that fails is logged and ignored.
+	Shared    cache.CacheInterface[any]
+	Prefix    string
+	PollEvery time.Duration
+	Clock     Clock // mailing.SystemClock
+	Logger    *slog.Logger
 }
 
 // ReadModel is a Store whose home and dashboard figures come from memory:
@@ -85,8 +96,9 @@ type ReadModelOptions struct {
 //
 // Staleness bounds, while Run runs: a mailing change through a service
 // whose change hook calls Invalidate (MailingChanged) shows on the next
-// read; any other change to mailings or clients within CatalogEvery plus
-// one catalog read; the ledger counts and charts are at most
+// read in this process, and within PollEvery on the others sharing the
+// Shared cache; any other change to mailings or clients within
+// CatalogEvery plus one catalog read; the ledger counts and charts are at most
 // max(LedgerEvery, LedgerDutyFactor × d) + d old, where d is the time one
 // ledger read takes (UserFigures.AsOf says when they were read). Without
 // Run, reads start the refreshes themselves when a part is older than its
@@ -98,12 +110,13 @@ type ReadModel struct {
 	store Store
 	o     ReadModelOptions
 
-	sf    singleflight.Group
-	gen   atomic.Uint64 // bumped by every Invalidate
-	reads atomic.Uint64 // reads of the store started
-	cat   atomic.Pointer[catalogView]
-	led   atomic.Pointer[ledgerView]
-	kick  chan struct{}
+	sf     singleflight.Group
+	gen    atomic.Uint64 // bumped by every Invalidate
+	reads  atomic.Uint64 // reads of the store started
+	shared *tagcache.Cache
+	cat    atomic.Pointer[catalogView]
+	led    atomic.Pointer[ledgerView]
+	kick   chan struct{}
 
 	// afterLoad, when set (by tests), is called after every load.
 	afterLoad func(part string, err error)
@@ -139,12 +152,27 @@ func NewReadModel(s Store, o ReadModelOptions) *ReadModel {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &ReadModel{store: s, o: o, kick: make(chan struct{}, 1)}
+	if o.PollEvery <= 0 {
+		o.PollEvery = DefaultPollEvery
+	}
+	m := &ReadModel{store: s, o: o, kick: make(chan struct{}, 1)}
+	if o.Shared != nil {
+		m.shared = tagcache.New(o.Shared, tagcache.Options{Prefix: o.Prefix, Logger: o.Logger, Now: o.Clock.Now})
+	}
+	return m
 }
 
 // Invalidate marks the catalog out of date: the next read waits for a
-// new one, which Run starts at once. Call it after mailings change.
-func (m *ReadModel) Invalidate(context.Context) {
+// new one, which Run starts at once. Call it after mailings change. With
+// a Shared cache, every instance's Run sees it within PollEvery.
+func (m *ReadModel) Invalidate(ctx context.Context) {
+	m.invalidate()
+	if m.shared != nil {
+		_ = m.shared.Invalidate(context.WithoutCancel(ctx), CacheTag) // logged
+	}
+}
+
+func (m *ReadModel) invalidate() {
 	m.gen.Add(1)
 	select {
 	case m.kick <- struct{}{}:
@@ -184,10 +212,20 @@ func (m *ReadModel) Refresh(ctx context.Context) error {
 // tried again at the next interval; readers keep the figures they had.
 // It returns nil when ctx ends.
 func (m *ReadModel) Run(ctx context.Context) error {
-	var catTried, ledTried time.Time
+	var catTried, ledTried, polled time.Time
 	var catGen uint64
+	var seen string // the shared generation last polled
 	for {
 		now := m.o.Clock.Now()
+		if m.shared != nil && !now.Before(polled.Add(m.o.PollEvery)) {
+			if g, ok := m.shared.Generation(ctx, CacheTag); ok {
+				if !polled.IsZero() && g != seen {
+					m.invalidate() // another instance (or this one) changed mailings
+				}
+				seen = g
+			}
+			polled = now
+		}
 		if gen := m.gen.Load(); m.cat.Load() == nil || gen != catGen || !now.Before(catTried.Add(m.o.CatalogEvery)) {
 			catTried, catGen = now, gen
 			_, _ = m.load(ctx, partCatalog)
@@ -201,6 +239,9 @@ func (m *ReadModel) Run(ctx context.Context) error {
 		}
 		now = m.o.Clock.Now()
 		wait := min(catTried.Add(m.o.CatalogEvery).Sub(now), ledTried.Add(m.ledgerSpacing(m.led.Load())).Sub(now))
+		if m.shared != nil {
+			wait = min(wait, polled.Add(m.o.PollEvery).Sub(now))
+		}
 		select {
 		case <-ctx.Done():
 			return nil

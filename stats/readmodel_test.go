@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skychimp/skychimp/internal/tagcache/tagcachetest"
 	"github.com/skychimp/skychimp/mailing"
 	"github.com/skychimp/skychimp/mailing/mailingtest"
 	"github.com/skychimp/skychimp/stats"
@@ -484,4 +485,32 @@ func TestReadModelRefreshReadsAfterItIsCalled(t *testing.T) {
 	close(gate)
 	require.NoError(t, <-done)
 	assert.EqualValues(t, 3, e.spy.ledgers.Load(), "the first, the held one, and Refresh's own")
+}
+
+func TestReadModelSharedInvalidation(t *testing.T) {
+	shared := tagcachetest.Memory(t) // what Redis is to several instances
+	prefix := tagcachetest.Prefix()
+	o := stats.ReadModelOptions{Shared: shared, Prefix: prefix, PollEvery: time.Second}
+	here := newRMEnv(t, o) // the instance under test, running
+	there := stats.NewReadModel(here.spy.Store, stats.ReadModelOptions{Shared: shared, Prefix: prefix, Clock: here.clock, Logger: quiet})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go func() { _ = here.rm.Run(ctx) }()
+	assert.Equal(t, "catalog", here.load(t))
+	assert.Equal(t, "ledger", here.load(t))
+	require.NoError(t, here.clock.BlockUntil(ctx, 1))
+
+	here.clock.Advance(time.Second)
+	require.NoError(t, here.clock.BlockUntil(ctx, 1))
+	here.noLoad(t) // polled: nothing changed
+
+	m := mailing.Mailing{OwnerID: 1, MessageID: here.M1.MessageID, ClientIDs: []int64{here.Cat.ID}, Start: statstest.T0,
+		End: statstest.T0.Add(time.Hour), Period: mailing.Daily, Enabled: true}
+	require.NoError(t, here.M.CreateMailing(ctx, &m))
+	there.MailingChanged(ctx, m.ID) // the other instance's hook
+	assert.Equal(t, 4, here.home(t).Mailings, "not polled yet")
+
+	here.clock.Advance(time.Second)
+	assert.Equal(t, "catalog", here.load(t), "the poll saw the other instance's change")
+	assert.Equal(t, 5, here.home(t).Mailings)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/eko/gocache/lib/v4/cache"
@@ -95,7 +96,13 @@ func (a *App) OpenContent(ctx context.Context, cfg ContentConfig) (*Content, err
 		return nil, err
 	}
 	c.BlogStore = blog.NewCachedStore(bs, c.Cache, blog.CacheOptions{Prefix: cfg.CachePrefix, Logger: cfg.Logger})
-	c.Figures = stats.NewReadModel(ss, stats.ReadModelOptions{Logger: cfg.Logger})
+	fo := stats.ReadModelOptions{Logger: cfg.Logger}
+	if strings.HasPrefix(cfg.Cache, "redis") {
+		// Shared by the instances: a mailing change on one shows on all
+		// within a second.
+		fo.Shared, fo.Prefix = c.Cache, cfg.CachePrefix
+	}
+	c.Figures = stats.NewReadModel(ss, fo)
 	c.Views = blog.NewViewCounter(c.BlogStore, cfg.Logger) // its flushes refresh the cached counts
 	c.Blog = blog.NewService(c.BlogStore, nil, blog.WithImages(c.Images), blog.WithViewCounter(c.Views), blog.WithLogger(cfg.Logger))
 	c.Stats = stats.NewService(c.Figures, a.Mailings, nil)
