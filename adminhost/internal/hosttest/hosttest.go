@@ -39,6 +39,7 @@ import (
 	"github.com/skychimp/skychimp/adminhost/pages"
 	"github.com/skychimp/skychimp/blog"
 	blogsql "github.com/skychimp/skychimp/blog/sqlstore"
+	"github.com/skychimp/skychimp/internal/dashbench"
 	"github.com/skychimp/skychimp/internal/sqldb"
 	"github.com/skychimp/skychimp/mailing"
 	"github.com/skychimp/skychimp/mailing/mailingtest"
@@ -97,7 +98,8 @@ type Env struct {
 	Post     blog.Post           // a draft of the content manager's
 	Logs     *LogBuffer
 
-	closers []func()
+	closers  []func()
+	dashSeed *dashbench.Seed // BenchDashboardPage's data, once added
 }
 
 // LogBuffer collects the host's log lines.
