@@ -94,15 +94,24 @@ type ReadModelOptions struct {
 //     every LedgerEvery, or LedgerDutyFactor times its last duration if
 //     that is longer; reads never wait for it except for the very first.
 //
-// Staleness bounds, while Run runs: a mailing change through a service
-// whose change hook calls Invalidate (MailingChanged) shows on the next
-// read in this process, and within PollEvery on the others sharing the
-// Shared cache; any other change to mailings or clients within
-// CatalogEvery plus one catalog read; the ledger counts and charts are at most
-// max(LedgerEvery, LedgerDutyFactor × d) + d old, where d is the time one
-// ledger read takes (UserFigures.AsOf says when they were read). Without
-// Run, reads start the refreshes themselves when a part is older than its
-// interval, and still return at once with the figures they have.
+// Staleness bounds, while Run runs:
+//
+//   - a mailing change through a service whose change hook calls
+//     Invalidate (MailingChanged) shows on the next read in this process,
+//     and within PollEvery on the other instances sharing the Shared
+//     cache;
+//   - any other change to mailings or clients (another instance without a
+//     shared cache, client imports, edits and deletions) within
+//     CatalogEvery plus one catalog read;
+//   - the ledger counts and charts are at most max(LedgerEvery,
+//     LedgerDutyFactor × d) + d old, where d is how long one ledger read
+//     takes (UserFigures.AsOf says when they were read).
+//
+// Without Run, reads start the refreshes themselves when a part is older
+// than its interval, and still return at once with the figures they have.
+//
+// Memory: an entry per mailing, per owner, and per owner and hour with
+// attempts in the kept days.
 //
 // HourlySends with a mailing, or reaching before the kept days, and
 // ClientStatuses go to the store.
