@@ -107,11 +107,10 @@ func (s *Service) sendsPerDay(ctx context.Context, f SendsFilter, days int, loc 
 	local := now.In(loc)
 	first := time.Date(local.Year(), local.Month(), local.Day()-(days-1), 0, 0, 0, 0, loc)
 	out := make([]SendCount, days)
-	index := make(map[string]int, days)
+	keys := make([]int, days) // each day's local date as yyyymmdd
 	for i := range out {
-		d := time.Date(first.Year(), first.Month(), first.Day()+i, 0, 0, 0, 0, loc)
-		out[i].Start = d
-		index[d.Format(time.DateOnly)] = i
+		out[i].Start = time.Date(first.Year(), first.Month(), first.Day()+i, 0, 0, 0, 0, loc)
+		keys[i] = dateKey(out[i].Start.In(loc))
 	}
 	// Hours starting before first may still hold its early minutes in a
 	// zone with a half-hour offset: ask from the hour that contains it.
@@ -120,10 +119,16 @@ func (s *Service) sendsPerDay(ctx context.Context, f SendsFilter, days int, loc 
 	if err != nil {
 		return nil, err
 	}
+	// Hours and days are both in time order: walk them together. An hour
+	// counts on the local date its start falls on.
+	i := 0
 	for _, h := range hours {
-		i, ok := index[h.Start.In(loc).Format(time.DateOnly)]
-		if !ok {
-			continue
+		k := dateKey(h.Start.In(loc))
+		for i+1 < len(keys) && keys[i+1] <= k {
+			i++
+		}
+		if keys[i] != k {
+			continue // before the first day
 		}
 		out[i].Sent += h.Sent
 		out[i].Failed += h.Failed
@@ -131,6 +136,12 @@ func (s *Service) sendsPerDay(ctx context.Context, f SendsFilter, days int, loc 
 		out[i].Unknown += h.Unknown
 	}
 	return out, nil
+}
+
+// dateKey is t's date as the number yyyymmdd, in t's location.
+func dateKey(t time.Time) int {
+	y, m, d := t.Date()
+	return y*10000 + int(m)*100 + d
 }
 
 // RunCount counts one run's deliveries by state: a bar of the chart of a
