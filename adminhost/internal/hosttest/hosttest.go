@@ -39,7 +39,6 @@ import (
 	"github.com/skychimp/skychimp/adminhost/pages"
 	"github.com/skychimp/skychimp/blog"
 	blogsql "github.com/skychimp/skychimp/blog/sqlstore"
-	"github.com/skychimp/skychimp/internal/dashbench"
 	"github.com/skychimp/skychimp/internal/sqldb"
 	"github.com/skychimp/skychimp/mailing"
 	"github.com/skychimp/skychimp/mailing/mailingtest"
@@ -98,8 +97,8 @@ type Env struct {
 	Post     blog.Post           // a draft of the content manager's
 	Logs     *LogBuffer
 
-	closers  []func()
-	dashSeed *dashbench.Seed // BenchDashboardPage's data, once added
+	closers []func()
+	figures figureSwitch // under Stats: Figures, or a benchmark's
 }
 
 // LogBuffer collects the host's log lines.
@@ -201,7 +200,8 @@ func Open(ctx context.Context, d sqldb.Dialect) (env *Env, err error) {
 	go func() { figuresDone <- e.Figures.Run(fctx) }()
 	e.closers = append(e.closers, func() { stopFigures(); <-figuresDone })
 	e.Mailings = mailing.NewService(e.Store, nil, mailing.WithChangeHook(e.Figures.MailingChanged))
-	e.Stats = stats.NewService(e.Figures, e.Mailings, nil)
+	e.figures.Store(e.Figures)
+	e.Stats = stats.NewService(&e.figures, e.Mailings, nil)
 	images, err := blog.NewImages(e.MediaDir, blog.ImageOptions{})
 	if err != nil {
 		return nil, err
