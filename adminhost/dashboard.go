@@ -73,10 +73,10 @@ func (h *Host) figures(ctx context.Context, u accounts.User) ([]figure, error) {
 
 // statsFigures are the acting user's figures from the stats service:
 // their own, or the whole service's for staff.
-func (h *Host) statsFigures(ctx context.Context, u accounts.User) ([]figure, []stats.SendCount, error) {
+func (h *Host) statsFigures(ctx context.Context, u accounts.User) ([]figure, stats.Dashboard, error) {
 	d, err := h.deps.Stats.Dashboard(ctx, stats.DefaultDays, time.UTC)
 	if err != nil {
-		return nil, nil, err
+		return nil, stats.Dashboard{}, err
 	}
 	f := d.Figures
 	var out []figure
@@ -94,11 +94,11 @@ func (h *Host) statsFigures(ctx context.Context, u accounts.User) ([]figure, []s
 	if u.IsStaff() {
 		_, n, err := h.deps.Accounts.ListUsers(ctx, accounts.UserFilter{ListOptions: accounts.ListOptions{Limit: 1}})
 		if err != nil {
-			return nil, nil, err
+			return nil, stats.Dashboard{}, err
 		}
 		out = append(out, figure{"Users", "fa-users", "bg-yellow", "/info/users", n})
 	}
-	return out, d.Days, nil
+	return out, d, nil
 }
 
 // maxViewPosts bounds the posts whose views the dashboard adds up.
@@ -159,10 +159,10 @@ func (h *Host) dashboardContent(ctx context.Context, u accounts.User) (template.
 	fmt.Fprintf(&b, `<div class="row"><div class="col-md-12"><p class="lead">Welcome, %s.</p></div></div>`, html.EscapeString(name))
 	if u.Role != accounts.RoleContentManager {
 		var figs []figure
-		var days []stats.SendCount
+		var d stats.Dashboard
 		var err error
 		if h.deps.Stats != nil {
-			figs, days, err = h.statsFigures(ctx, u)
+			figs, d, err = h.statsFigures(ctx, u)
 		} else {
 			figs, err = h.figures(ctx, u)
 		}
@@ -170,7 +170,12 @@ func (h *Host) dashboardContent(ctx context.Context, u accounts.User) (template.
 			return "", err
 		}
 		writeFigures(&b, figs)
+		if !d.Figures.AsOf.IsZero() {
+			fmt.Fprintf(&b, `<p class="text-muted small" id="figures-as-of">Deliveries and sends as of %s UTC.</p>`,
+				d.Figures.AsOf.UTC().Format("2 Jan 2006 15:04:05"))
+		}
 		if h.deps.Stats != nil {
+			days := d.Days
 			title := "Your sends per day, last 30 days (UTC)"
 			if u.IsStaff() {
 				title = "Sends per day on the whole service, last 30 days (UTC)"

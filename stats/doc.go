@@ -8,11 +8,16 @@
 //     the mailing data (stats/sqlstore runs SQL on mailing/sqlstore's
 //     tables; statstest.Store computes them from any mailing.Store).
 //   - Service applies the policy, through mailing.Service for ownership.
-//   - CachedStore caches the home figures in any gocache cache.
+//   - ReadModel serves the home and dashboard figures from a snapshot of
+//     every owner's figures kept in memory and refreshed in the
+//     background, so that a page costs the same however large the ledger
+//     grows; its documentation states how stale each figure may be.
+//   - CachedStore caches only the home figures, in any gocache cache.
 //
 // Quick start:
 //
-//	figures := stats.NewCachedStore(sqlstore.New(db, dialect), gocacheCache, stats.CacheOptions{})
+//	figures := stats.NewReadModel(sqlstore.New(db, dialect), stats.ReadModelOptions{})
+//	go figures.Run(ctx)
 //	mailings := mailing.NewService(mstore, nil, mailing.WithChangeHook(figures.MailingChanged))
 //	svc := stats.NewService(figures, mailings, nil)
 //	home, err := svc.Home(ctx)

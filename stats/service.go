@@ -34,7 +34,7 @@ type Service struct {
 
 // NewService returns a Service computing figures with store and checking
 // access to mailings with mailings. A nil clock means mailing.SystemClock.
-// Give it a cached store (NewCachedStore) to cache the home page.
+// Give it a ReadModel so that pages do not read the whole ledger.
 func NewService(store Store, mailings *mailing.Service, clock mailing.Clock) *Service {
 	if clock == nil {
 		clock = mailing.SystemClock{}
@@ -104,15 +104,14 @@ func (s *Service) sendsPerDay(ctx context.Context, f SendsFilter, days int, loc 
 	if loc == nil {
 		loc = time.UTC
 	}
-	local := now.In(loc)
-	first := time.Date(local.Year(), local.Month(), local.Day()-(days-1), 0, 0, 0, 0, loc)
+	y, m, d := now.In(loc).Date()
 	out := make([]SendCount, days)
-	index := make(map[string]int, days)
+	keys := make([]int, days) // each day's local date as yyyymmdd
 	for i := range out {
-		d := time.Date(first.Year(), first.Month(), first.Day()+i, 0, 0, 0, 0, loc)
-		out[i].Start = d
-		index[d.Format(time.DateOnly)] = i
+		out[i].Start = startOfDay(y, m, d-(days-1)+i, loc)
+		keys[i] = dateKey(out[i].Start)
 	}
+	first := out[0].Start
 	// Hours starting before first may still hold its early minutes in a
 	// zone with a half-hour offset: ask from the hour that contains it.
 	f.From, f.To = first.UTC().Truncate(time.Hour), now.Add(time.Microsecond)
@@ -120,10 +119,21 @@ func (s *Service) sendsPerDay(ctx context.Context, f SendsFilter, days int, loc 
 	if err != nil {
 		return nil, err
 	}
+	// Hours and days are both in time order: walk them together. An hour
+	// counts on the local date its start falls on: plainly day i's when it
+	// starts 3 hours or more from both of day i's ends (more than any
+	// clock change), else as its date says.
+	i := 0
 	for _, h := range hours {
-		i, ok := index[h.Start.In(loc).Format(time.DateOnly)]
-		if !ok {
-			continue
+		inside := i+1 < len(out) && !h.Start.Before(out[i].Start.Add(3*time.Hour)) && h.Start.Before(out[i+1].Start.Add(-3*time.Hour))
+		if !inside {
+			k := dateKey(h.Start.In(loc))
+			for i+1 < len(keys) && keys[i+1] <= k {
+				i++
+			}
+			if keys[i] != k {
+				continue // before the first day, or after the last
+			}
 		}
 		out[i].Sent += h.Sent
 		out[i].Failed += h.Failed
@@ -131,6 +141,24 @@ func (s *Service) sendsPerDay(ctx context.Context, f SendsFilter, days int, loc 
 		out[i].Unknown += h.Unknown
 	}
 	return out, nil
+}
+
+// startOfDay is the first instant of the local date y-m-d (normalised as
+// time.Date does) in loc. Where a clock change skips midnight, time.Date
+// gives an instant of the day before (Santiago's 2026-09-06 00:00 is
+// 09-05 23:00 -04): the day starts at the change instead.
+func startOfDay(y int, m time.Month, d int, loc *time.Location) time.Time {
+	t := time.Date(y, m, d, 0, 0, 0, 0, loc)
+	if want := time.Date(y, m, d, 12, 0, 0, 0, time.UTC); t.Day() != want.Day() {
+		_, t = t.ZoneBounds()
+	}
+	return t
+}
+
+// dateKey is t's date as the number yyyymmdd, in t's location.
+func dateKey(t time.Time) int {
+	y, m, d := t.Date()
+	return y*10000 + int(m)*100 + d
 }
 
 // RunCount counts one run's deliveries by state: a bar of the chart of a

@@ -175,3 +175,64 @@ func TestMailingSends(t *testing.T) {
 	_, err = f.svc.MailingSends(as(owner2), f.M1.ID, 2, nil)
 	assert.ErrorIs(t, err, mailing.ErrNotFound)
 }
+
+// hoursStore answers HourlySends with fixed hours (those in [From, To)).
+type hoursStore struct {
+	stats.Store
+	hours []stats.SendCount
+}
+
+func (s hoursStore) HourlySends(_ context.Context, f stats.SendsFilter) ([]stats.SendCount, error) {
+	var out []stats.SendCount
+	for _, h := range s.hours {
+		if !h.Start.Before(f.From) && h.Start.Before(f.To) {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+// Every hour counts on the local date it starts on, in any zone: checked
+// against grouping by the formatted date, over every hour of 40 days
+// around clock changes (Santiago's happen at midnight, Lord Howe's are
+// half an hour, India is half an hour off UTC).
+func TestDashboardDaysInZones(t *testing.T) {
+	for _, zone := range []string{"UTC", "America/New_York", "America/Santiago", "Australia/Lord_Howe", "Asia/Kolkata", "Pacific/Chatham"} {
+		loc, err := time.LoadLocation(zone)
+		require.NoError(t, err)
+		for _, now := range []time.Time{
+			time.Date(2026, 4, 20, 12, 0, 0, 0, time.UTC), // after Santiago's and Lord Howe's April changes
+			time.Date(2026, 9, 20, 3, 30, 0, 0, time.UTC), // after Santiago's September change
+			time.Date(2026, 11, 15, 23, 0, 0, 0, time.UTC),
+			time.Date(2026, 10, 5, 12, 0, 0, 0, time.UTC), // the first day is Santiago's, without a midnight
+		} {
+			var hours []stats.SendCount
+			for h := now.Add(-40 * 24 * time.Hour).Truncate(time.Hour); h.Before(now); h = h.Add(time.Hour) {
+				hours = append(hours, stats.SendCount{Start: h, Sent: 1, Failed: int(h.Unix()/3600) % 3})
+			}
+			m := mailingtest.NewMemStore()
+			clock := mailingtest.NewFakeClock(now)
+			svc := stats.NewService(hoursStore{Store: statstest.New(m), hours: hours}, mailing.NewService(m, clock), clock)
+			d, err := svc.Dashboard(as(owner1), 30, loc)
+			require.NoError(t, err)
+
+			want := map[string][2]int{}
+			first := d.Days[0].Start
+			for _, h := range hours {
+				if h.Start.In(loc).Before(first) && h.Start.In(loc).Format(time.DateOnly) != first.Format(time.DateOnly) {
+					continue
+				}
+				c := want[h.Start.In(loc).Format(time.DateOnly)]
+				want[h.Start.In(loc).Format(time.DateOnly)] = [2]int{c[0] + h.Sent, c[1] + h.Failed}
+			}
+			seen := map[string]bool{}
+			for _, day := range d.Days {
+				date := day.Start.Format(time.DateOnly)
+				assert.False(t, seen[date], "%s: %s twice", zone, date)
+				seen[date] = true
+				w := want[date]
+				assert.Equal(t, w, [2]int{day.Sent, day.Failed}, "%s, %s", zone, day.Start.Format(time.DateOnly))
+			}
+		}
+	}
+}

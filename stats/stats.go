@@ -36,6 +36,69 @@ type UserFigures struct {
 	// The owner's ledger rows (one per mailing, run and client) by state;
 	// Pending includes those being sent.
 	Sent, Failed, Unknown, Pending int
+	// AsOf is when the ledger counts were read: zero when they were read
+	// for this call (a Store), the snapshot's time from a ReadModel.
+	AsOf time.Time
+}
+
+// Catalog is what the figures need of the mailings and clients, for every
+// owner at once: a ReadModel keeps it in memory and computes HomeFigures
+// and UserFigures from it at any moment.
+type Catalog struct {
+	// Mailings holds every mailing's owner, enabled flag and window, in
+	// any order.
+	Mailings []MailingWindow
+	// Owners counts each owner's clients; owners without clients may be
+	// left out.
+	Owners map[int64]ClientCounts
+	// UniqueClients is HomeFigures.UniqueClients: distinct emails across
+	// all owners of the clients in at least one mailing.
+	UniqueClients int
+}
+
+// MailingWindow is one mailing as the figures see it.
+type MailingWindow struct {
+	OwnerID    int64
+	Enabled    bool
+	Start, End time.Time
+}
+
+// ClientCounts are UserFigures.Clients and UserFigures.UniqueClients of
+// one owner.
+type ClientCounts struct {
+	Clients, UniqueClients int
+}
+
+// Ledger counts every owner's deliveries by state and attempts per hour:
+// what a ReadModel keeps of the ledger.
+type Ledger struct {
+	// Deliveries counts each owner's ledger rows by state; owners without
+	// any may be left out.
+	Deliveries map[int64]DeliveryCounts
+	// Hours counts each owner's attempts from the since given to
+	// Store.Ledger per UTC hour, in hour order, leaving out hours (and
+	// owners) without any.
+	Hours map[int64][]SendCount
+}
+
+// DeliveryCounts are ledger rows by state, as in UserFigures: Pending
+// includes those being sent.
+type DeliveryCounts struct {
+	Sent, Failed, Unknown, Pending int
+}
+
+// Add counts n rows in state st.
+func (c *DeliveryCounts) Add(st mailing.DeliveryState, n int) {
+	switch st {
+	case mailing.DeliverySent:
+		c.Sent += n
+	case mailing.DeliveryFailed:
+		c.Failed += n
+	case mailing.DeliveryUnknown:
+		c.Unknown += n
+	default:
+		c.Pending += n
+	}
 }
 
 // SendCount counts attempts by outcome in one period (an hour from the
@@ -51,7 +114,8 @@ type SendCount struct {
 // Total is every attempt counted.
 func (c SendCount) Total() int { return c.Sent + c.Failed + c.Retried + c.Unknown }
 
-func (c *SendCount) add(o mailing.Outcome, n int) {
+// Add counts n attempts with outcome o.
+func (c *SendCount) Add(o mailing.Outcome, n int) {
 	switch o {
 	case mailing.OutcomeSent:
 		c.Sent += n
@@ -107,4 +171,10 @@ type Store interface {
 	// the mailing, ordered by client id, and the number of such clients
 	// without paging. A missing mailing has none.
 	ClientStatuses(ctx context.Context, mailingID int64, o mailing.ListOptions) ([]ClientStatus, int, error)
+	// Catalog reads every mailing's window and every owner's client
+	// counts, from one snapshot of the data.
+	Catalog(ctx context.Context) (Catalog, error)
+	// Ledger counts every owner's deliveries by state and their attempts
+	// at or after since per UTC hour, from one snapshot of the data.
+	Ledger(ctx context.Context, since time.Time) (Ledger, error)
 }

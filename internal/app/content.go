@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/eko/gocache/lib/v4/cache"
@@ -32,21 +33,25 @@ type ContentConfig struct {
 // Content is the blog and the statistics on the app's database, with
 // their cache. The host serves Images.Handler() for the posts' images and
 // calls MailingChanged after every mailing change (App.MailingChanged),
-// so that the home page's figures follow at once.
+// so that the home page's and dashboards' figures follow at once.
 type Content struct {
 	Cache     cache.CacheInterface[any]
 	CacheName string // for logs: "in-memory cache" or "Redis cache at host:port (db N)"
 
-	Blog       *blog.Service
-	BlogStore  *blog.CachedStore // the cached store under Blog
-	Images     *blog.Images
-	Views      *blog.ViewCounter
-	Stats      *stats.Service
-	StatsStore *stats.CachedStore // the cached store under Stats
+	Blog      *blog.Service
+	BlogStore *blog.CachedStore // the cached store under Blog
+	Images    *blog.Images
+	Views     *blog.ViewCounter
+	Stats     *stats.Service
+	// Figures is the read model under Stats: every owner's figures in
+	// memory, refreshed in the background until Close.
+	Figures *stats.ReadModel
 
-	stopViews  context.CancelFunc
-	viewsDone  chan error
-	closeCache func() error
+	stopViews   context.CancelFunc
+	viewsDone   chan error
+	stopFigures context.CancelFunc
+	figuresDone chan error
+	closeCache  func() error
 }
 
 // OpenContent builds the blog and the statistics on a's database and
@@ -91,10 +96,16 @@ func (a *App) OpenContent(ctx context.Context, cfg ContentConfig) (*Content, err
 		return nil, err
 	}
 	c.BlogStore = blog.NewCachedStore(bs, c.Cache, blog.CacheOptions{Prefix: cfg.CachePrefix, Logger: cfg.Logger})
-	c.StatsStore = stats.NewCachedStore(ss, c.Cache, stats.CacheOptions{Prefix: cfg.CachePrefix, Logger: cfg.Logger})
+	fo := stats.ReadModelOptions{Logger: cfg.Logger}
+	if strings.HasPrefix(cfg.Cache, "redis") {
+		// Shared by the instances: a mailing change on one shows on all
+		// within a second.
+		fo.Shared, fo.Prefix = c.Cache, cfg.CachePrefix
+	}
+	c.Figures = stats.NewReadModel(ss, fo)
 	c.Views = blog.NewViewCounter(c.BlogStore, cfg.Logger) // its flushes refresh the cached counts
 	c.Blog = blog.NewService(c.BlogStore, nil, blog.WithImages(c.Images), blog.WithViewCounter(c.Views), blog.WithLogger(cfg.Logger))
-	c.Stats = stats.NewService(c.StatsStore, a.Mailings, nil)
+	c.Stats = stats.NewService(c.Figures, a.Mailings, nil)
 
 	vctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	c.stopViews, c.viewsDone = stop, make(chan error, 1)
@@ -103,19 +114,27 @@ func (a *App) OpenContent(ctx context.Context, cfg ContentConfig) (*Content, err
 		defer ticker.Stop()
 		c.viewsDone <- c.Views.Run(vctx, ticker.C)
 	}()
+	fctx, stopFigures := context.WithCancel(context.WithoutCancel(ctx))
+	c.stopFigures, c.figuresDone = stopFigures, make(chan error, 1)
+	go func() { c.figuresDone <- c.Figures.Run(fctx) }()
 	return c, nil
 }
 
-// MailingChanged drops the cached home figures (on every instance when the
-// cache is Redis). It has the signature of App.MailingChanged.
+// MailingChanged makes the next read of the figures wait for the
+// mailings as they are now. It has the signature of App.MailingChanged.
 func (c *Content) MailingChanged(ctx context.Context, mailingID int64) {
-	c.StatsStore.MailingChanged(ctx, mailingID)
+	c.Figures.MailingChanged(ctx, mailingID)
 }
 
 // Close stops the view writer after a last flush (whose error it returns:
 // those views are lost) and releases the cache.
 func (c *Content) Close() error {
 	var errs []error
+	if c.stopFigures != nil {
+		c.stopFigures()
+		errs = append(errs, <-c.figuresDone)
+		c.stopFigures = nil
+	}
 	if c.stopViews != nil {
 		c.stopViews()
 		errs = append(errs, <-c.viewsDone)

@@ -170,6 +170,22 @@ func (c *Cache) Invalidate(ctx context.Context, tags ...string) error {
 	return err
 }
 
+// Generation returns tag's generation stamp, which every Invalidate of
+// tag changes, in any process sharing the cache: polling it tells a
+// process that another one invalidated tag. It is "" when tag was never
+// invalidated (or its stamp expired, after a day); ok is false when the
+// cache did not answer or is bypassed after an error.
+func (c *Cache) Generation(ctx context.Context, tag string) (gen string, ok bool) {
+	if c == nil || !c.up() {
+		return "", false
+	}
+	g := c.generations(ctx, []string{tag})[0]
+	if g != "" && g[0] == '?' {
+		return "", false
+	}
+	return g, true
+}
+
 // Up reports whether the cache is in use (not bypassed after an error).
 func (c *Cache) Up() bool { return c != nil && c.up() }
 

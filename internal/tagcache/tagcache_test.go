@@ -247,3 +247,29 @@ func TestInvalidateAfterConcurrentFills(t *testing.T) {
 		assert.EqualValues(t, 2*keys, loads.Load(), "every key was dropped")
 	})
 }
+
+func TestGeneration(t *testing.T) {
+	backends(t, func(t *testing.T, newCache func() *tagcache.Cache, _ bool) {
+		a, b := newCache(), newCache()
+		g0, ok := b.Generation(t.Context(), "t")
+		require.True(t, ok)
+		assert.Empty(t, g0, "never invalidated")
+		require.NoError(t, a.Invalidate(t.Context(), "t"))
+		g1, ok := b.Generation(t.Context(), "t")
+		require.True(t, ok)
+		assert.NotEmpty(t, g1, "a's invalidation shows in b")
+		require.NoError(t, a.Invalidate(t.Context(), "t"))
+		g2, _ := b.Generation(t.Context(), "t")
+		assert.NotEqual(t, g1, g2, "every invalidation changes it")
+		other, _ := b.Generation(t.Context(), "other")
+		assert.Empty(t, other, "per tag")
+	})
+	t.Run("Unanswered", func(t *testing.T) {
+		c := tagcache.New(tagcachetest.DeadRedis(t), tagcache.Options{Logger: quiet, Timeout: 50 * time.Millisecond})
+		_, ok := c.Generation(t.Context(), "t")
+		assert.False(t, ok)
+		var none *tagcache.Cache
+		_, ok = none.Generation(t.Context(), "t")
+		assert.False(t, ok)
+	})
+}

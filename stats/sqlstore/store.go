@@ -127,23 +127,16 @@ func (s *Store) UserFigures(ctx context.Context, ownerID int64, now time.Time) (
 			return err
 		}
 		defer rows.Close()
+		var c stats.DeliveryCounts
 		for rows.Next() {
 			var state mailing.DeliveryState
 			var n int
 			if err := rows.Scan(&state, &n); err != nil {
 				return err
 			}
-			switch state {
-			case mailing.DeliverySent:
-				f.Sent += n
-			case mailing.DeliveryFailed:
-				f.Failed += n
-			case mailing.DeliveryUnknown:
-				f.Unknown += n
-			default:
-				f.Pending += n
-			}
+			c.Add(state, n)
 		}
+		f.Sent, f.Failed, f.Unknown, f.Pending = c.Sent, c.Failed, c.Unknown, c.Pending
 		return rows.Err()
 	})
 	return f, wrap("user figures", err)
@@ -165,38 +158,140 @@ func (s *Store) HourlySends(ctx context.Context, f stats.SendsFilter) ([]stats.S
 	if err != nil {
 		return nil, wrap("hourly sends", err)
 	}
+	by, err := scanHours(rows, false)
+	if err != nil {
+		return nil, wrap("hourly sends", err)
+	}
+	return by[0], nil
+}
+
+// scanHours reads rows of (hour, outcome, count), with the owner first
+// when owners is set, in (owner and) hour order, into counts per hour by
+// owner (all under 0 when owners is not set), and closes rows.
+func scanHours(rows *sql.Rows, owners bool) (map[int64][]stats.SendCount, error) {
 	defer rows.Close()
-	var out []stats.SendCount
+	out := map[int64][]stats.SendCount{}
 	for rows.Next() {
+		var owner int64
 		var hour string
 		var o mailing.Outcome
 		var n int
-		if err := rows.Scan(&hour, &o, &n); err != nil {
-			return nil, wrap("hourly sends", err)
+		dst := []any{&hour, &o, &n}
+		if owners {
+			dst = append([]any{&owner}, dst...)
+		}
+		if err := rows.Scan(dst...); err != nil {
+			return nil, err
 		}
 		start, err := time.ParseInLocation("2006-01-02 15", hour, time.UTC)
 		if err != nil {
-			return nil, wrap("hourly sends", err)
+			return nil, err
 		}
-		if len(out) == 0 || !out[len(out)-1].Start.Equal(start) {
-			out = append(out, stats.SendCount{Start: start})
+		hs := out[owner]
+		if len(hs) == 0 || !hs[len(hs)-1].Start.Equal(start) {
+			hs = append(hs, stats.SendCount{Start: start})
 		}
-		c := &out[len(out)-1]
-		switch o {
-		case mailing.OutcomeSent:
-			c.Sent += n
-		case mailing.OutcomePermanent:
-			c.Failed += n
-		case mailing.OutcomeTemporary:
-			c.Retried += n
-		case mailing.OutcomeUnknown:
-			c.Unknown += n
-		}
+		hs[len(hs)-1].Add(o, n)
+		out[owner] = hs
 	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("hourly sends", err)
+	return out, rows.Err()
+}
+
+// Catalog reads every mailing's window and every owner's client counts.
+// Nothing here reads the ledger: it costs a pass over the mailings and
+// the clients.
+func (s *Store) Catalog(ctx context.Context) (stats.Catalog, error) {
+	c := stats.Catalog{Owners: map[int64]stats.ClientCounts{}}
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		c.Mailings, err = sqldb.Query(ctx, tx, func(sc sqldb.Scanner) (stats.MailingWindow, error) {
+			var w stats.MailingWindow
+			err := sc.Scan(&w.OwnerID, &w.Enabled, sqldb.ScanTime(&w.Start), sqldb.ScanTime(&w.End))
+			return w, err
+		}, `SELECT owner_id, enabled, start_at, end_at FROM mailings`)
+		if err != nil {
+			return err
+		}
+		if err := countBy(ctx, tx, `SELECT owner_id, COUNT(*) FROM mailing_clients GROUP BY owner_id`, func(owner int64, n int) {
+			cc := c.Owners[owner]
+			cc.Clients = n
+			c.Owners[owner] = cc
+		}); err != nil {
+			return err
+		}
+		if err := countBy(ctx, tx, `SELECT c.owner_id, COUNT(DISTINCT c.email_norm) FROM mailing_clients c
+			WHERE EXISTS (SELECT 1 FROM mailing_recipients r WHERE r.client_id = c.id) GROUP BY c.owner_id`, func(owner int64, n int) {
+			cc := c.Owners[owner]
+			cc.UniqueClients = n
+			c.Owners[owner] = cc
+		}); err != nil {
+			return err
+		}
+		c.UniqueClients, err = uniqueClients(ctx, tx, 0)
+		return err
+	})
+	if err != nil {
+		return stats.Catalog{}, wrap("catalog", err)
 	}
-	return out, nil
+	return c, nil
+}
+
+// countBy runs a query of (owner, count) rows and hands each to add.
+func countBy(ctx context.Context, tx *sql.Tx, query string, add func(owner int64, n int)) error {
+	rows, err := tx.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var owner int64
+		var n int
+		if err := rows.Scan(&owner, &n); err != nil {
+			return err
+		}
+		add(owner, n)
+	}
+	return rows.Err()
+}
+
+// Ledger counts every owner's deliveries by state and attempts per hour
+// from since. Both are one pass over their table (neither has an index
+// that would answer them): this is the expensive read a ReadModel keeps
+// off the request path.
+func (s *Store) Ledger(ctx context.Context, since time.Time) (stats.Ledger, error) {
+	l := stats.Ledger{Deliveries: map[int64]stats.DeliveryCounts{}}
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT owner_id, state, COUNT(*) FROM mailing_deliveries GROUP BY owner_id, state`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var owner int64
+			var st mailing.DeliveryState
+			var n int
+			if err := rows.Scan(&owner, &st, &n); err != nil {
+				return err
+			}
+			c := l.Deliveries[owner]
+			c.Add(st, n)
+			l.Deliveries[owner] = c
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows, err = tx.QueryContext(ctx, `SELECT owner_id, `+s.d.hour+` AS h, outcome, COUNT(*) FROM mailing_attempts
+			WHERE at >= ? GROUP BY owner_id, h, outcome ORDER BY owner_id, h`, sqldb.TimeArg(since))
+		if err != nil {
+			return err
+		}
+		l.Hours, err = scanHours(rows, true)
+		return err
+	})
+	if err != nil {
+		return stats.Ledger{}, wrap("ledger", err)
+	}
+	return l, nil
 }
 
 // ClientStatuses returns the status of every client of the mailing's

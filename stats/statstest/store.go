@@ -91,18 +91,11 @@ func (s *Store) UserFigures(ctx context.Context, ownerID int64, now time.Time) (
 	if err != nil {
 		return f, err
 	}
+	var c stats.DeliveryCounts
 	for _, d := range ds {
-		switch d.State {
-		case mailing.DeliverySent:
-			f.Sent++
-		case mailing.DeliveryFailed:
-			f.Failed++
-		case mailing.DeliveryUnknown:
-			f.Unknown++
-		default:
-			f.Pending++
-		}
+		c.Add(d.State, 1)
 	}
+	f.Sent, f.Failed, f.Unknown, f.Pending = c.Sent, c.Failed, c.Unknown, c.Pending
 	return f, nil
 }
 
@@ -123,16 +116,7 @@ func (s *Store) HourlySends(ctx context.Context, f stats.SendsFilter) ([]stats.S
 			c = &stats.SendCount{Start: h}
 			byHour[h] = c
 		}
-		switch a.Outcome {
-		case mailing.OutcomeSent:
-			c.Sent++
-		case mailing.OutcomePermanent:
-			c.Failed++
-		case mailing.OutcomeTemporary:
-			c.Retried++
-		case mailing.OutcomeUnknown:
-			c.Unknown++
-		}
+		c.Add(a.Outcome, 1)
 	}
 	out := make([]stats.SendCount, 0, len(byHour))
 	for _, c := range byHour {
@@ -185,3 +169,71 @@ func (s *Store) ClientStatuses(ctx context.Context, mailingID int64, o mailing.L
 	}
 	return out, total, nil
 }
+
+// Catalog reads every mailing's window and every owner's client counts.
+func (s *Store) Catalog(ctx context.Context) (stats.Catalog, error) {
+	ms, _, err := s.m.ListMailings(ctx, mailing.MailingFilter{})
+	if err != nil {
+		return stats.Catalog{}, err
+	}
+	c := stats.Catalog{Mailings: make([]stats.MailingWindow, 0, len(ms)), Owners: map[int64]stats.ClientCounts{}}
+	byOwner := map[int64][]mailing.Mailing{}
+	for _, m := range ms {
+		c.Mailings = append(c.Mailings, stats.MailingWindow{OwnerID: m.OwnerID, Enabled: m.Enabled, Start: m.Start, End: m.End})
+		byOwner[m.OwnerID] = append(byOwner[m.OwnerID], m)
+	}
+	if c.UniqueClients, err = s.uniqueEmails(ctx, ms); err != nil {
+		return stats.Catalog{}, err
+	}
+	cs, _, err := s.m.ListClients(ctx, mailing.ClientFilter{})
+	if err != nil {
+		return stats.Catalog{}, err
+	}
+	for _, cl := range cs {
+		cc := c.Owners[cl.OwnerID]
+		cc.Clients++
+		c.Owners[cl.OwnerID] = cc
+	}
+	for owner, ms := range byOwner {
+		n, err := s.uniqueEmails(ctx, ms)
+		if err != nil {
+			return stats.Catalog{}, err
+		}
+		if n > 0 {
+			cc := c.Owners[owner]
+			cc.UniqueClients = n
+			c.Owners[owner] = cc
+		}
+	}
+	return c, nil
+}
+
+// Ledger counts every owner's deliveries by state and attempts per hour
+// from since.
+func (s *Store) Ledger(ctx context.Context, since time.Time) (stats.Ledger, error) {
+	ds, _, err := s.m.ListDeliveries(ctx, mailing.DeliveryFilter{})
+	if err != nil {
+		return stats.Ledger{}, err
+	}
+	l := stats.Ledger{Deliveries: map[int64]stats.DeliveryCounts{}, Hours: map[int64][]stats.SendCount{}}
+	owners := map[int64]bool{}
+	for _, d := range ds {
+		c := l.Deliveries[d.OwnerID]
+		c.Add(d.State, 1)
+		l.Deliveries[d.OwnerID] = c
+		owners[d.OwnerID] = true
+	}
+	for owner := range owners {
+		hours, err := s.HourlySends(ctx, stats.SendsFilter{OwnerID: owner, From: since, To: maxTime})
+		if err != nil {
+			return stats.Ledger{}, err
+		}
+		if len(hours) > 0 {
+			l.Hours[owner] = hours
+		}
+	}
+	return l, nil
+}
+
+// maxTime is later than any attempt.
+var maxTime = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)

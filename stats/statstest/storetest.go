@@ -1,6 +1,7 @@
 package statstest
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"testing"
@@ -49,6 +50,15 @@ func TestStore(t *testing.T, newStores func(t *testing.T) Stores) {
 		hours, err := st.Stats.HourlySends(t.Context(), stats.SendsFilter{From: T0, To: T0.Add(time.Hour)})
 		require.NoError(t, err)
 		assert.Empty(t, hours)
+		cat, err := st.Stats.Catalog(t.Context())
+		require.NoError(t, err)
+		assert.Empty(t, cat.Mailings)
+		assert.Empty(t, cat.Owners)
+		assert.Zero(t, cat.UniqueClients)
+		led, err := st.Stats.Ledger(t.Context(), T0)
+		require.NoError(t, err)
+		assert.Empty(t, led.Deliveries)
+		assert.Empty(t, led.Hours)
 	})
 	t.Run("HomeFigures", func(t *testing.T) {
 		run(t, "OK", testHome)
@@ -60,6 +70,12 @@ func TestStore(t *testing.T, newStores func(t *testing.T) Stores) {
 	})
 	t.Run("HourlySends", func(t *testing.T) {
 		run(t, "OK", testHourly)
+	})
+	t.Run("Catalog", func(t *testing.T) {
+		run(t, "OK", testCatalog)
+	})
+	t.Run("Ledger", func(t *testing.T) {
+		run(t, "OK", testLedger)
 	})
 	t.Run("ClientStatuses", func(t *testing.T) {
 		run(t, "OK", testClientStatuses)
@@ -382,4 +398,51 @@ func testContext(t *testing.T, f *Fixture) {
 	assert.Error(t, err)
 	_, _, err = f.S.ClientStatuses(ctx, f.M1.ID, mailing.ListOptions{})
 	assert.Error(t, err)
+	_, err = f.S.Catalog(ctx)
+	assert.Error(t, err)
+	_, err = f.S.Ledger(ctx, T0)
+	assert.Error(t, err)
+}
+
+func testCatalog(t *testing.T, f *Fixture) {
+	f.Seed(t)
+	got, err := f.S.Catalog(t.Context())
+	require.NoError(t, err)
+	slices.SortFunc(got.Mailings, func(a, b stats.MailingWindow) int {
+		return cmp.Or(a.Start.Compare(b.Start), a.End.Compare(b.End), cmp.Compare(a.OwnerID, b.OwnerID))
+	})
+	window := func(m mailing.Mailing) stats.MailingWindow {
+		return stats.MailingWindow{OwnerID: m.OwnerID, Enabled: m.Enabled, Start: m.Start, End: m.End}
+	}
+	assert.Equal(t, []stats.MailingWindow{window(f.M4), window(f.M1), window(f.M2), window(f.M3)}, got.Mailings)
+	for owner, c := range got.Owners {
+		if c == (stats.ClientCounts{}) {
+			delete(got.Owners, owner) // may be listed or left out
+		}
+	}
+	assert.Equal(t, map[int64]stats.ClientCounts{
+		1: {Clients: 3, UniqueClients: 3}, // Ann, Bob, Cat in M1 or M2
+		2: {Clients: 3, UniqueClients: 2}, // Ann2 and Dan; Eve is in no mailing
+	}, got.Owners)
+	assert.Equal(t, 4, got.UniqueClients, "ann (Ann and Ann2), bob, cat, dan")
+}
+
+func testLedger(t *testing.T, f *Fixture) {
+	f.Seed(t)
+	got, err := f.S.Ledger(t.Context(), T0.Add(-time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, map[int64]stats.DeliveryCounts{1: {Sent: 1, Failed: 1, Unknown: 1, Pending: 1}}, got.Deliveries)
+	assert.Equal(t, map[int64][]stats.SendCount{1: {
+		{Start: T0, Sent: 1, Retried: 1},
+		{Start: T0.Add(3 * time.Hour), Failed: 1},
+		{Start: Run2, Unknown: 1},
+	}}, got.Hours)
+
+	got, err = f.S.Ledger(t.Context(), T0.Add(2*time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, []stats.SendCount{
+		{Start: T0, Retried: 1}, // since is included
+		{Start: T0.Add(3 * time.Hour), Failed: 1},
+		{Start: Run2, Unknown: 1},
+	}, got.Hours[1])
 }

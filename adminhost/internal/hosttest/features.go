@@ -296,6 +296,9 @@ func Reports(t *testing.T, e *Env) {
 	require.NoError(t, err)
 	_, err = e.Engine.SendNow(ctx, m.ID)
 	require.NoError(t, err)
+	// The dashboard counts the ledger as of its last refresh (seconds old):
+	// refresh it so that the sends just made show.
+	require.NoError(t, e.Figures.Refresh(ctx))
 	report := fmt.Sprintf("/admin/report/%d", m.ID)
 
 	dc, err := e.Login("dora")
@@ -312,6 +315,7 @@ func Reports(t *testing.T, e *Env) {
 		require.Len(t, titles, 30, "a bar per day")
 		assert.Contains(t, titles[29][1], "50 sent, 5 failed", "today's bar (UTC)")
 		assert.Contains(t, r.Body, `id="sends-table"`, "the numbers as a table too")
+		assert.Contains(t, r.Body, `id="figures-as-of"`, "says when the ledger was counted")
 	})
 
 	t.Run("OwnReport", func(t *testing.T) {
@@ -431,6 +435,9 @@ func Reports(t *testing.T, e *Env) {
 		r, err = dc.Get(report)
 		require.NoError(t, err)
 		assert.NotContains(t, r.Body, "Queued 5", "a notice is shown once")
+		// The report reads the ledger; the dashboard counts it every few
+		// seconds: refresh it rather than wait.
+		require.NoError(t, e.Figures.Refresh(ctx))
 		r, err = dc.Get("/admin")
 		require.NoError(t, err)
 		assert.Contains(t, r.Body, "<h3>5</h3><p>Pending</p>")

@@ -88,7 +88,8 @@ type Env struct {
 	Blog     *blog.Service
 	Posts    *blogsql.Store
 	Stats    *stats.Service
-	MediaDir string // the blog's images
+	Figures  *stats.ReadModel // under Stats: Refresh it to see sends at once
+	MediaDir string           // the blog's images
 	Host     *adminhost.Host
 	Server   *httptest.Server
 	Users    map[string]accounts.User
@@ -101,6 +102,7 @@ type Env struct {
 	AccountsClock *accountstest.FakeClock
 
 	closers []func()
+	figures figureSwitch // under Stats: Figures, or a benchmark's
 }
 
 // LogBuffer collects the host's log lines.
@@ -192,12 +194,20 @@ func Open(ctx context.Context, d sqldb.Dialect) (env *Env, err error) {
 		accounts.WithClock(e.AccountsClock),
 		accounts.WithBaseURL("http://127.0.0.1")}, adminhost.AccountOptions(db, d, log)...)
 	e.Accounts = accounts.NewService(accStore, e.Notifier, opts...)
-	e.Mailings = mailing.NewService(e.Store, nil)
 	figures, err := statssql.New(db, d)
 	if err != nil {
 		return nil, err
 	}
-	e.Stats = stats.NewService(figures, e.Mailings, nil)
+	// As the app wires it: the figures from a read model refreshed in the
+	// background, told about every mailing change.
+	e.Figures = stats.NewReadModel(figures, stats.ReadModelOptions{Logger: log})
+	fctx, stopFigures := context.WithCancel(context.WithoutCancel(ctx))
+	figuresDone := make(chan error, 1)
+	go func() { figuresDone <- e.Figures.Run(fctx) }()
+	e.closers = append(e.closers, func() { stopFigures(); <-figuresDone })
+	e.Mailings = mailing.NewService(e.Store, nil, mailing.WithChangeHook(e.Figures.MailingChanged))
+	e.figures.Store(e.Figures)
+	e.Stats = stats.NewService(&e.figures, e.Mailings, nil)
 	images, err := blog.NewImages(e.MediaDir, blog.ImageOptions{})
 	if err != nil {
 		return nil, err

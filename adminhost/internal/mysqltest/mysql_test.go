@@ -53,3 +53,12 @@ func TestScenarios(t *testing.T) {
 	skipWithoutMySQL(t)
 	hosttest.RunScenarios(t, env)
 }
+
+// BenchmarkDashboardPage times GET /admin on MySQL at 10k and 1M
+// deliveries (hosttest.BenchDashboardPage); run it alone, with -run '^$'.
+func BenchmarkDashboardPage(b *testing.B) {
+	if env == nil {
+		b.Skip(hosttest.MySQLEnv + " is unset")
+	}
+	hosttest.BenchDashboardPage(b, env)
+}
