@@ -74,7 +74,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 		printDemo(e, seed)
 	}
 
-	sched, err := mailing.NewScheduler(a.Engine, mailing.SchedulerConfig{Interval: *interval, Logger: cfg.Logger})
+	sched, err := mailing.NewScheduler(a.Engine, mailing.SchedulerConfig{Interval: *interval, Logger: cfg.Logger,
+		OnPass: content.PassDone}) // the dashboards follow the sends
 	if err != nil {
 		return err
 	}
