@@ -62,6 +62,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return appError(err)
 	}
 	defer content.Close() // writes the post views counted last
+	a.MailingChanged = content.MailingChanged // the demo's mailings show at once
 
 	if *demo {
 		seed, err := a.SeedDemo(ctx, e.getenv("SKYCHIMP_DEMO_PASSWORD"))
