@@ -105,7 +105,9 @@ type ReadModelOptions struct {
 //     CatalogEvery plus one catalog read;
 //   - the ledger counts and charts are at most max(LedgerEvery,
 //     LedgerDutyFactor × d) + d old, where d is how long one ledger read
-//     takes (UserFigures.AsOf says when they were read).
+//     takes (UserFigures.AsOf says when they were read); after
+//     LedgerChanged (PassDone, from the scheduler), LedgerDutyFactor × d
+//   - d at most after the last read.
 //
 // Without Run, reads start the refreshes themselves when a part is older
 // than its interval, and still return at once with the figures they have.
@@ -121,6 +123,7 @@ type ReadModel struct {
 
 	sf     singleflight.Group
 	gen    atomic.Uint64 // bumped by every Invalidate
+	dirty  atomic.Bool   // set by LedgerChanged until a ledger read starts
 	reads  atomic.Uint64 // reads of the store started
 	shared *tagcache.Cache
 	cat    atomic.Pointer[catalogView]
@@ -192,6 +195,25 @@ func (m *ReadModel) invalidate() {
 // MailingChanged is Invalidate with the signature of
 // mailing.WithChangeHook.
 func (m *ReadModel) MailingChanged(ctx context.Context, _ int64) { m.Invalidate(ctx) }
+
+// LedgerChanged says the ledger changed (an engine pass recorded
+// attempts): it is counted again as soon as LedgerDutyFactor allows,
+// without waiting for LedgerEvery.
+func (m *ReadModel) LedgerChanged() {
+	m.dirty.Store(true)
+	select {
+	case m.kick <- struct{}{}:
+	default:
+	}
+}
+
+// PassDone calls LedgerChanged after a pass that recorded any attempt: it
+// has the signature of mailing.SchedulerConfig.OnPass.
+func (m *ReadModel) PassDone(s mailing.Summary, _ error) {
+	if s.Sent+s.Failed+s.Retried+s.Unknown > 0 {
+		m.LedgerChanged()
+	}
+}
 
 // Refresh reads both parts from the store, in reads that start after it
 // was called, and waits for them. Run does this on its own; tests and
@@ -270,12 +292,18 @@ func (m *ReadModel) ledgerDue(l *ledgerView) bool {
 	return l == nil || !m.o.Clock.Now().Before(l.at.Add(m.ledgerSpacing(l)))
 }
 
-// ledgerSpacing is the least time between two ledger reads after l.
+// ledgerSpacing is the least time between two ledger reads after l:
+// LedgerEvery, or after LedgerChanged only LedgerDutyFactor times l's
+// duration, whichever is longer.
 func (m *ReadModel) ledgerSpacing(l *ledgerView) time.Duration {
 	if l == nil {
-		return m.o.LedgerEvery
+		return m.o.LedgerEvery // the first read failed: try again later
 	}
-	return max(m.o.LedgerEvery, time.Duration(m.o.LedgerDutyFactor*float64(l.took)))
+	duty := time.Duration(m.o.LedgerDutyFactor * float64(l.took))
+	if m.dirty.Load() {
+		return duty
+	}
+	return max(m.o.LedgerEvery, duty)
 }
 
 const (
@@ -327,6 +355,7 @@ func (m *ReadModel) read(ctx context.Context, part string) (v any, err error) {
 			v = cv
 		}
 	case partLedger:
+		m.dirty.Store(false) // a change from now on needs another read
 		since := start.Add(-time.Duration(m.o.Days+1) * 24 * time.Hour).Truncate(time.Hour)
 		var l Ledger
 		if l, err = m.store.Ledger(ctx, since); err == nil {
@@ -446,7 +475,8 @@ func (m *ReadModel) UserFigures(ctx context.Context, ownerID int64, now time.Tim
 // HourlySends serves an owner's (or everyone's) hours from the snapshot
 // when it holds them all: no mailing filter, From on a whole hour within
 // the kept days, and To on a whole hour or after the snapshot. Anything
-// else goes to the store.
+// else goes to the store. The slice returned from the snapshot is shared
+// by every caller: read it, do not change its elements.
 func (m *ReadModel) HourlySends(ctx context.Context, f SendsFilter) ([]SendCount, error) {
 	if f.MailingID != 0 || !f.From.Equal(f.From.Truncate(time.Hour)) {
 		return m.store.HourlySends(ctx, f)
@@ -467,7 +497,7 @@ func (m *ReadModel) HourlySends(ctx context.Context, f SendsFilter) ([]SendCount
 	if i >= j {
 		return nil, nil
 	}
-	return slices.Clone(hours[i:j]), nil
+	return hours[i:j:j], nil // shared, not copied: an append reallocates
 }
 
 // ClientStatuses goes to the store: a mailing's report follows its

@@ -514,3 +514,32 @@ func TestReadModelSharedInvalidation(t *testing.T) {
 	assert.Equal(t, "catalog", here.load(t), "the poll saw the other instance's change")
 	assert.Equal(t, 5, here.home(t).Mailings)
 }
+
+func TestReadModelLedgerChanged(t *testing.T) {
+	e := newRMEnv(t, stats.ReadModelOptions{CatalogEvery: time.Hour, LedgerEvery: time.Minute})
+	e.spy.set(func(s *spyStore) { s.ledgerIn = 2 * time.Second })
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- e.rm.Run(ctx) }()
+	assert.Equal(t, "catalog", e.load(t))
+	assert.Equal(t, "ledger", e.load(t)) // from T0 to T0+2s
+	require.NoError(t, e.clock.BlockUntil(ctx, 1))
+
+	e.rm.PassDone(mailing.Summary{Deferred: 3}, nil)
+	e.rm.PassDone(mailing.Summary{Sent: 1}, nil) // a pass that sent: count again...
+	require.NoError(t, e.clock.BlockUntil(ctx, 2))
+	e.clock.Set(statstest.T0.Add(20*time.Second - time.Microsecond))
+	require.NoError(t, e.clock.BlockUntil(ctx, 1))
+	e.noLoad(t) // ...but not within 10 x 2s of the last count
+	e.clock.Set(statstest.T0.Add(20 * time.Second))
+	assert.Equal(t, "ledger", e.load(t), "20s after the last count, not a minute")
+	require.NoError(t, e.clock.BlockUntil(ctx, 1))
+	e.clock.Set(statstest.T0.Add(50 * time.Second))
+	require.NoError(t, e.clock.BlockUntil(ctx, 1))
+	e.noLoad(t) // without a change: LedgerEvery again
+	e.clock.Set(statstest.T0.Add(80 * time.Second))
+	assert.Equal(t, "ledger", e.load(t))
+
+	cancel()
+	assert.NoError(t, <-done)
+}

@@ -62,6 +62,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return appError(err)
 	}
 	defer content.Close() // writes the post views counted last
+	a.MailingChanged = content.MailingChanged // the demo's mailings show at once
 
 	if *demo {
 		seed, err := a.SeedDemo(ctx, e.getenv("SKYCHIMP_DEMO_PASSWORD"))
@@ -74,7 +75,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 		printDemo(e, seed)
 	}
 
-	sched, err := mailing.NewScheduler(a.Engine, mailing.SchedulerConfig{Interval: *interval, Logger: cfg.Logger})
+	sched, err := mailing.NewScheduler(a.Engine, mailing.SchedulerConfig{Interval: *interval, Logger: cfg.Logger,
+		OnPass: content.PassDone}) // the dashboards follow the sends
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/skychimp/skychimp/blog"
 	blogsql "github.com/skychimp/skychimp/blog/sqlstore"
+	"github.com/skychimp/skychimp/mailing"
 	"github.com/skychimp/skychimp/stats"
 	statssql "github.com/skychimp/skychimp/stats/sqlstore"
 )
@@ -125,6 +126,11 @@ func (a *App) OpenContent(ctx context.Context, cfg ContentConfig) (*Content, err
 func (c *Content) MailingChanged(ctx context.Context, mailingID int64) {
 	c.Figures.MailingChanged(ctx, mailingID)
 }
+
+// PassDone has the ledger counted again soon after a scheduler pass that
+// recorded attempts, so that the dashboards follow the sends. It has the
+// signature of mailing.SchedulerConfig.OnPass.
+func (c *Content) PassDone(s mailing.Summary, err error) { c.Figures.PassDone(s, err) }
 
 // Close stops the view writer after a last flush (whose error it returns:
 // those views are lost) and releases the cache.
