@@ -274,6 +274,15 @@ func (e *Engine) RunDue(ctx context.Context) (Summary, error) {
 	return sum, err
 }
 
+// after fires once d has passed on the engine's clock (when it can wait:
+// FakeClock does; SystemClock is the wall clock).
+func (e *Engine) after(d time.Duration) <-chan time.Time {
+	if tc, ok := e.clock.(timerClock); ok {
+		return tc.After(d)
+	}
+	return time.After(d)
+}
+
 // enterPass starts a pass: the first one running registers the engine's
 // heartbeat and starts renewing it.
 func (e *Engine) enterPass(ctx context.Context) error {
@@ -316,16 +325,10 @@ func (e *Engine) renew(stop <-chan struct{}, done chan<- struct{}, last time.Tim
 	defer close(done)
 	every := e.cfg.Heartbeat / 3
 	for {
-		var after <-chan time.Time
-		if tc, ok := e.clock.(timerClock); ok {
-			after = tc.After(every)
-		} else {
-			after = time.After(every)
-		}
 		select {
 		case <-stop:
 			return
-		case <-after:
+		case <-e.after(every):
 		}
 		now := e.clock.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), every)
@@ -715,14 +718,8 @@ func (e *Engine) wait(ctx context.Context) error {
 		if d <= 0 {
 			continue
 		}
-		var after <-chan time.Time
-		if tc, ok := e.clock.(timerClock); ok {
-			after = tc.After(d)
-		} else {
-			after = time.After(d)
-		}
 		select {
-		case <-after:
+		case <-e.after(d):
 		case <-ctx.Done():
 			r.CancelAt(e.clock.Now())
 			return ctx.Err()
