@@ -61,7 +61,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return appError(err)
 	}
-	defer content.Close() // writes the post views counted last
+	defer content.Close()                     // writes the post views counted last
 	a.MailingChanged = content.MailingChanged // the demo's mailings show at once
 
 	if *demo {
