@@ -49,7 +49,7 @@ func FuzzTemplate(f *testing.F) {
 		assert.LessOrEqual(t, len(c.Subject), mailing.MaxRenderedSubject)
 		assert.LessOrEqual(t, len(c.HTML), mailing.MaxRenderedBody)
 		assert.NotContains(t, c.Subject, "\n")
-		if utf8.ValidString(body) && utf8.ValidString(name) {
+		if utf8.ValidString(body) && utf8.ValidString(name) && utf8.ValidString(email) {
 			assert.True(t, utf8.ValidString(c.Text), "the text part of UTF-8 input is UTF-8")
 		}
 	})
