@@ -183,6 +183,9 @@ func ParseURL(raw string) (Config, error) {
 		return c, fmt.Errorf("%w: unexpected path %q", ErrBadConfig, u.Path)
 	}
 	c.Host = u.Hostname()
+	if c.Host == "" || strings.Contains(c.Host, ":") && net.ParseIP(c.Host) == nil {
+		return c, fmt.Errorf("%w: host %q is not a host name or IP address", ErrBadConfig, c.Host)
+	}
 	if p := u.Port(); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
