@@ -250,11 +250,9 @@ func (e *Engine) RunDue(ctx context.Context) (Summary, error) {
 	}
 	defer e.leavePass()
 	now := e.clock.Now()
-	n, err := e.store.ExpireSending(ctx, now)
-	if err != nil {
-		return sum, fmt.Errorf("mailing: expire stale sends: %w", err)
+	if err := e.expire(ctx, now, &sum); err != nil {
+		return sum, err
 	}
-	sum.Unknown += n
 	due, err := e.store.DueMailings(ctx, now, 0)
 	if err != nil {
 		return sum, fmt.Errorf("mailing: due mailings: %w", err)
@@ -384,10 +382,8 @@ func (e *Engine) SendNow(ctx context.Context, mailingID int64) (Summary, error) 
 	}
 	defer e.leavePass()
 	now := e.clock.Now()
-	if n, err := e.store.ExpireSending(ctx, now); err != nil {
-		return sum, fmt.Errorf("mailing: expire stale sends: %w", err)
-	} else {
-		sum.Unknown += n
+	if err := e.expire(ctx, now, &sum); err != nil {
+		return sum, err
 	}
 	run, ok := m.RunDue(now)
 	switch {
@@ -421,13 +417,22 @@ func (e *Engine) Deliver(ctx context.Context, mailingID int64) (Summary, error) 
 		return sum, err
 	}
 	defer e.leavePass()
-	n, err := e.store.ExpireSending(ctx, e.clock.Now())
+	if err := e.expire(ctx, e.clock.Now(), &sum); err != nil {
+		return sum, err
+	}
+	err := e.deliver(ctx, mailingID, map[int64]int64{}, &sum)
+	return sum, err
+}
+
+// expire marks the sends of dead engines unknown and counts them in sum:
+// the start of every pass.
+func (e *Engine) expire(ctx context.Context, now time.Time, sum *Summary) error {
+	n, err := e.store.ExpireSending(ctx, now)
 	if err != nil {
-		return sum, fmt.Errorf("mailing: expire stale sends: %w", err)
+		return fmt.Errorf("mailing: expire stale sends: %w", err)
 	}
 	sum.Unknown += n
-	err = e.deliver(ctx, mailingID, map[int64]int64{}, &sum)
-	return sum, err
+	return nil
 }
 
 // Backlog says what is left of the deliveries f selects, now.
